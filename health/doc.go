@@ -1,0 +1,60 @@
+// Package health is deskwatch's pure core: it turns evidence about operator
+// phones into workstation states, transitions and failure spans, and computes
+// the availability indicator of the regional quality standard (п.28):
+//
+//	D = ΣDi / N,  Di = (t_provided − t_unavailable) / t_provided
+//
+// It does no I/O and never reads the clock: "now" is always a parameter.
+//
+// # Evidence rules (ARI)
+//
+// Derived from real Asterisk 22 traffic (shared/fixtures/ari). Per endpoint:
+//
+//	evidence                                   effect on the endpoint
+//	-----------------------------------------  --------------------------------------------
+//	snapshot online  (GET /endpoints)          up; forget contacts seen before the snapshot
+//	snapshot offline                           down, cause offline; forget contacts
+//	configured but absent from the snapshot    down, cause missing
+//	ContactStatusChange NonQualified|Reachable contact available → up (registered)
+//	ContactStatusChange Unreachable            contact unreachable
+//	ContactStatusChange Removed                contact gone (un-registered or expired)
+//	  after any contact event:                 up if any contact available; else down,
+//	                                           cause unreachable if a contact is still
+//	                                           bound, cause unregistered if none is
+//	EndpointStateChange online|offline         only while no contact event has been seen
+//	                                           since the last snapshot (it is the aggregate
+//	                                           of the contacts and arrives ms before the
+//	                                           contact event that says why)
+//	PeerStatusChange, DeviceStateChanged       ignored (same facts as the contact event)
+//	an event older than the endpoint's         ignored as stale: the snapshot already
+//	  last snapshot                            reflects it
+//
+// A workstation is up if any of its endpoints is up (an operator can take
+// calls on any phone of the desk), down if all are down, unknown otherwise
+// (no evidence yet). Its cause is that of its first endpoint.
+//
+// # Transitions and spans
+//
+// Observe returns a Transition whenever a desk's decided state changes. A
+// failure span opens when a desk becomes down and closes when it becomes up.
+// Transition times never run backwards for a desk.
+//
+// # Blindness
+//
+// When a source loses sight (the ARI socket is down, the daemon was not
+// running) the time is unmonitored: desks show unknown, but their decided
+// state and open spans are kept. After the reconnect the snapshot decides:
+// a desk down before and after keeps one span; a desk that changed while
+// blind changes at the snapshot's time. The blind intervals are stored apart
+// and Availability takes them out of t_unavailable and reports them as
+// unknown time: never silently up, never counted as a failure.
+//
+// # Availability
+//
+// Per desk: the window is the period (up to now) clipped to the desk's service
+// window; t_provided is its length. t_unavailable is the measure of the union
+// of the desk's non-excluded failure spans within the window, minus blind
+// time. Excluded spans (failures not caused by the institution) leave the
+// formula and are reported as excluded time. D is the mean of Di over the N
+// desks whose window is not empty; per hotline likewise. Di and D are percent.
+package health

@@ -1,0 +1,138 @@
+package health
+
+import (
+	"fmt"
+	"time"
+)
+
+// Source says where a piece of evidence came from.
+type Source string
+
+const (
+	SourceARI     Source = "ari"
+	SourceSIP     Source = "sip"
+	SourceManual  Source = "manual"
+	SourceMonitor Source = "monitor"
+)
+
+// Kind is what an observation says about an endpoint (or, for Blind and
+// Sighted, about the whole source).
+type Kind string
+
+const (
+	// Contact-level evidence (ARI ContactStatusChange).
+	KindContactAvailable   Kind = "contact_available"   // NonQualified or Reachable: registered
+	KindContactUnreachable Kind = "contact_unreachable" // qualify failed; contact still bound
+	KindContactRemoved     Kind = "contact_removed"     // un-registered or expired
+
+	// Endpoint-level evidence: a snapshot (GET /ari/endpoints) or EndpointStateChange.
+	KindOnline  Kind = "online"
+	KindOffline Kind = "offline"
+	// KindMissing: a configured endpoint the PBX does not know at all.
+	KindMissing Kind = "missing"
+
+	// Source-level evidence: Endpoint is empty.
+	KindBlind   Kind = "blind"   // the source lost sight (socket down, daemon not running)
+	KindSighted Kind = "sighted" // the source sees again; a snapshot follows or preceded it
+)
+
+// Observation is one timestamped piece of evidence. At is the source's own
+// timestamp where it has one (ARI events carry it), else the time of receipt.
+type Observation struct {
+	Endpoint string // "PJSIP/op122-01"; empty for source-level kinds
+	Source   Source
+	Kind     Kind
+	At       time.Time
+	Contact  string // contact URI where the evidence names one
+	Detail   string // the raw status, e.g. "ContactStatusChange Removed"
+	// Snapshot marks endpoint-level observations taken from a REST snapshot;
+	// events older than the last snapshot of their endpoint are stale.
+	Snapshot bool
+}
+
+// State of a workstation.
+type State string
+
+const (
+	StateUp      State = "up"
+	StateDown    State = "down"
+	StateUnknown State = "unknown"
+)
+
+// Cause of a failure span.
+type Cause string
+
+const (
+	CauseUnregistered Cause = "unregistered" // no contact bound (Removed / expired)
+	CauseUnreachable  Cause = "unreachable"  // contact bound but not answering qualify/probes
+	CauseOffline      Cause = "offline"      // the PBX says offline, contact detail unknown
+	CauseMissing      Cause = "missing"      // endpoint not configured on the PBX
+	CausePBX          Cause = "pbx"          // the PBX itself is down
+	CauseManual       Cause = "manual"       // entered by a supervisor
+)
+
+// Workstation is an operator desk (АРМ) as configured.
+type Workstation struct {
+	ID        string
+	Name      string
+	Hotlines  []string
+	Endpoints []string
+	// Service window; zero From means "always", zero Until means "still in service".
+	InServiceFrom  time.Time
+	InServiceUntil time.Time
+}
+
+// Transition is a change of a workstation's known state, as decided by the
+// Tracker. Opening (To==Down) and closing (From==Down) of failure spans
+// follow from it.
+type Transition struct {
+	Workstation string
+	At          time.Time
+	From, To    State
+	Cause       Cause  // for To==Down
+	Source      Source // the evidence that decided it
+	Detail      string
+}
+
+func (t Transition) String() string {
+	return fmt.Sprintf("%s %s %s->%s %s", t.At.UTC().Format(time.RFC3339Nano), t.Workstation, t.From, t.To, t.Cause)
+}
+
+// Interval is [Start, End); a zero End means open (still running).
+type Interval struct {
+	Start, End time.Time
+}
+
+// Open reports whether the interval has not ended.
+func (iv Interval) Open() bool { return iv.End.IsZero() }
+
+// Exclusion marks a failure as not the institution's fault (the standard's
+// footnote *): it leaves the formula, and stays visible to the auditor.
+type Exclusion struct {
+	Category string    `json:"category"` // power | carrier | force_majeure | other
+	Reason   string    `json:"reason"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+}
+
+// Exclusion categories.
+var ExclusionCategories = []string{"power", "carrier", "force_majeure", "other"}
+
+// Span is one failure of one workstation.
+type Span struct {
+	ID          string
+	Workstation string
+	Start       time.Time
+	End         time.Time // zero while open
+	Cause       Cause
+	Sources     []Source
+	Manual      bool
+	Note        string
+	Exclusion   *Exclusion
+}
+
+// Open reports whether the span has not ended.
+func (s Span) Open() bool { return s.End.IsZero() }
+
+// Interval returns the span's time range.
+func (s Span) Interval() Interval { return Interval{s.Start, s.End} }
