@@ -53,14 +53,14 @@ func TestAvailabilityHandComputed(t *testing.T) {
 	total := p.End.Sub(p.Start) // 92 days
 	desks := []DeskInput{
 		{ID: "a", Hotlines: []string{"122"}, Spans: []Span{
-			{Start: h(10), End: h(12)},             // 2 h
-			{Start: h(11), End: h(13)},             // overlaps: union 10..13 = 3 h
-			{Start: h(-5), End: h(1)},              // crosses the quarter's start: 1 h inside
+			{Start: h(10), End: h(12)}, // 2 h
+			{Start: h(11), End: h(13)}, // overlaps: union 10..13 = 3 h
+			{Start: h(-5), End: h(1)},  // crosses the quarter's start: 1 h inside
 			{Start: h(20), End: h(24), Exclusion: &Exclusion{Category: "power"}}, // 4 h excluded
 		}},
 		{ID: "b", Hotlines: []string{"117"}, Service: Interval{Start: h(24 * 46)}, Spans: []Span{
-			{Start: h(24*45), End: h(24*46 + 2)}, // 2 h inside its service window
-			{Start: p.End.Add(-time.Hour)},        // open span crossing the end: 1 h
+			{Start: h(24 * 45), End: h(24*46 + 2)}, // 2 h inside its service window
+			{Start: p.End.Add(-time.Hour)},         // open span crossing the end: 1 h
 		}},
 		{ID: "c", Hotlines: []string{"117"}, Service: Interval{End: h(-1)}}, // retired before: not counted
 	}

@@ -68,8 +68,8 @@ func TestTrackerScripts(t *testing.T) {
 		{"register from offline snapshot (fixture A1)", []step{
 			{snap(0, e1, KindOffline), []string{"d1 unknown->down offline"}},
 			{obs(2, e1, KindContactAvailable, c1), []string{"d1 down->up"}}, // NonQualified
-			{obs(2.003, e1, KindOnline, ""), nil},                        // aggregate, contact known
-			{obs(2.004, e1, KindContactAvailable, c1), nil},              // Reachable
+			{obs(2.003, e1, KindOnline, ""), nil},                           // aggregate, contact known
+			{obs(2.004, e1, KindContactAvailable, c1), nil},                 // Reachable
 		}},
 		{"un-register (fixture B1): Removed takes it down", []step{
 			{snap(0, e1, KindOnline), []string{"d1 unknown->up"}},
