@@ -1,0 +1,5 @@
+//go:build !race
+
+package pbxsim
+
+const raceEnabled = false
