@@ -1,0 +1,68 @@
+package redistest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestStartStopRestart(t *testing.T) {
+	srv := StartServer(t)
+	addr := srv.Addr()
+	if err := ping(addr); err != nil {
+		t.Fatalf("ping after start: %v", err)
+	}
+	srv.Stop()
+	if err := ping(addr); err == nil {
+		t.Fatal("ping after stop succeeded")
+	}
+	srv.Stop() // idempotent
+	srv.Restart()
+	if srv.Addr() != addr {
+		t.Fatalf("restarted on %s, want %s", srv.Addr(), addr)
+	}
+	if err := ping(addr); err != nil {
+		t.Fatalf("ping after restart: %v", err)
+	}
+	if a := Start(t); a == addr || ping(a) != nil {
+		t.Fatalf("second server at %s", a)
+	}
+}
+
+// fatalTB records Fatalf and stops the goroutine, like testing.T does.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalTB) Helper() {}
+
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(f) // unwound below; testing.T would call runtime.Goexit
+}
+
+func TestMissingBinaryFails(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	tb := &fatalTB{TB: t}
+	func() {
+		defer func() {
+			if r := recover(); r != nil && r != tb {
+				panic(r)
+			}
+		}()
+		Start(tb)
+	}()
+	if !strings.Contains(tb.msg, "redis-server not found in PATH: install it (apt-get install redis-server)") {
+		t.Fatalf("Fatalf message = %q", tb.msg)
+	}
+}
+
+func TestStartCluster(t *testing.T) {
+	t.Parallel()
+	addr := StartCluster(t)
+	info, err := command(addr, "CLUSTER", "INFO")
+	if err != nil || !strings.Contains(info, "cluster_slots_assigned:16384") {
+		t.Fatalf("cluster info = %q, %v", info, err)
+	}
+}

@@ -1,0 +1,88 @@
+// Package store keeps deskwatch's record in Redis: failure spans of the
+// workstations, their current states, the sources' blind intervals, the
+// daemon's heartbeat and the audit trail of supervisors' changes.
+//
+// It works with a single server or a Cluster (redis.UniversalClient), Redis
+// 6.2 or later. Times are stored as UTC milliseconds, so they are kept to the
+// millisecond.
+//
+// # Key schema
+//
+// Every key starts with the prefix given to New (P below, with ":" added).
+// Keys of one workstation carry the hash tag {ws:ID}, so that the Lua
+// scripts touching one desk stay in one Cluster slot:
+//
+//	P:{ws:ID}:state    hash    state, since (ms), cause, source, open (ID of the open span or "")
+//	P:{ws:ID}:spans    hash    span ID -> span record (JSON: id, ws, start, end, cause,
+//	                           sources (comma-separated set), manual, note, exclusion)
+//	P:{ws:ID}:index    zset    span ID, scored by level and start (see Index)
+//	P:{ws:ID}:applied  zset    fingerprints (at ns:from:to) of the last 64 transitions, by at
+//	P:{ws:ID}:outbox   hash    span ID -> index score not yet copied to P:spans
+//	P:{ws:ID}:audit    stream  at (ms), by, action (manual|exclude|revoke), span, detail (JSON)
+//
+// Global keys:
+//
+//	P:desks                  set     workstations with keys (added before their keys are written)
+//	P:spans                  zset    global span index, the same scores as the per-desk index
+//	P:heartbeat              string  last heartbeat (ms)
+//	P:blind:sources          set     sources with blind intervals
+//	P:{blind:SRC}:open       string  start (ms) of the source's open blind interval
+//	P:{blind:SRC}:closed     zset    "start-end" (ms) of closed intervals, scored like spans
+//
+// # Span IDs
+//
+// IDs are the workstation and the UTC start: op122-01-20261127T160500.212Z;
+// manual spans have an "m" before the time (op122-01-m20261127T160500.212Z),
+// so they never collide with detected ones. Workstation IDs and sources are
+// 1-128 characters of A-Z a-z 0-9 . _ - so IDs are URL-safe and keys cannot
+// break the hash tag.
+//
+// # Transitions
+//
+// Apply runs one Lua script (EVALSHA, pipelined) per transition on the
+// workstation's keys. A transition to down opens a span at At unless one is
+// open (then its source joins the open span's sources); any other transition
+// closes the open span at At, clamped to the span's start. Every transition
+// sets the current state. The script first looks up the transition's
+// fingerprint in P:{ws:ID}:applied and does nothing if it is there, so
+// applying a transition twice, or replaying the last batches after a crash,
+// changes nothing. The window is the last 64 transitions per desk; a replay
+// reaching further back is still safe for opening (a span with the same ID
+// is never opened again) but could close a later open span early.
+//
+// # Index
+//
+// A span of length L is on level k, the smallest with L <= 1 min * 4^k, and
+// scored k*2^42 + start (ms); open spans are on level 15. A query for
+// [From, To) reads, on each level, the spans starting in
+// [From - 1 min * 4^k, To), and the open ones starting before To (one Lua
+// call per index). A span on level k is longer than 1 min * 4^(k-1), and the
+// detected spans of a desk never overlap, so each level adds at most a few
+// spans per desk from outside the range: the cost follows the spans in the
+// range, not the history, even when some spans are very long.
+//
+// The global index P:spans cannot share a slot with the per-desk keys, so
+// the script records each index change in the desk's outbox and returns the
+// outbox; Apply then copies it to P:spans with ZADD LT (idempotent, and
+// monotonic, as a span's score only drops from the open level to its closed
+// one), and the desk's next script call removes the copied entries. The
+// outbox is returned even for a duplicate transition, so the retry of a batch
+// whose global update failed completes it; OpenSpans completes what a crash
+// left pending.
+//
+// # Audit
+//
+// Manual spans, exclusions and revocations append to the desk's audit
+// stream in the same script as the change itself: no change without its
+// record. A span's current exclusion is stored in its record; a revocation
+// removes it there while the stream keeps both entries. Audit merges the
+// streams in the order they were written.
+//
+// # Redis outages
+//
+// Every method returns a wrapped error saying what failed when Redis is
+// unreachable, and none panics. The store does not retry: the caller (the
+// monitor) keeps its transitions queued and retries Apply with the same
+// batch until it succeeds, which idempotency makes safe. Scripts evicted
+// from the server's cache (e.g. by a restart) are loaded again on NOSCRIPT.
+package store

@@ -1,0 +1,435 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"deskwatch/health"
+)
+
+// record is a span as stored: JSON in the workstation's spans hash, read
+// and rewritten by the Lua scripts (cjson), so times are integer ms.
+type record struct {
+	ID        string            `json:"id"`
+	WS        string            `json:"ws"`
+	Start     int64             `json:"start"`
+	End       int64             `json:"end,omitempty"` // 0: open
+	Cause     string            `json:"cause,omitempty"`
+	Sources   string            `json:"sources,omitempty"` // comma-separated set
+	Manual    bool              `json:"manual,omitempty"`
+	Note      string            `json:"note,omitempty"`
+	Exclusion *health.Exclusion `json:"exclusion,omitempty"`
+}
+
+func decodeRecord(raw string) (record, error) {
+	var r record
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return r, fmt.Errorf("decode span record: %w", err)
+	}
+	return r, nil
+}
+
+func (r record) open() bool { return r.End == 0 }
+
+func (r record) span() health.Span {
+	sp := health.Span{
+		ID:          r.ID,
+		Workstation: r.WS,
+		Start:       fromMs(r.Start),
+		Cause:       health.Cause(r.Cause),
+		Manual:      r.Manual,
+		Note:        r.Note,
+		Exclusion:   r.Exclusion,
+	}
+	if !r.open() {
+		sp.End = fromMs(r.End)
+	}
+	for src := range strings.SplitSeq(r.Sources, ",") {
+		if src != "" {
+			sp.Sources = append(sp.Sources, health.Source(src))
+		}
+	}
+	return sp
+}
+
+// Apply applies transitions in order, each atomically and idempotently (see
+// doc.go), pipelined in a few round trips. On error the caller retries the
+// whole batch: transitions already applied are recognised and skipped.
+func (s *Store) Apply(ctx context.Context, ts []health.Transition) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	for i, t := range ts {
+		if err := checkTransition(t); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				ve.Field = fmt.Sprintf("transitions[%d].%s", i, ve.Field)
+			}
+			return err
+		}
+	}
+	desks := make([]any, 0, len(ts))
+	seen := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		if !seen[t.Workstation] {
+			seen[t.Workstation] = true
+			desks = append(desks, t.Workstation)
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The first call of each workstation removes the outbox entries that
+	// an earlier call copied to the global index.
+	acks := make([][]string, len(ts))
+	for i, t := range ts {
+		if kv, ok := s.copied[t.Workstation]; ok {
+			acks[i] = kv
+			delete(s.copied, t.Workstation)
+		}
+	}
+	evals := make([]*redis.Cmd, len(ts))
+	err := s.pipelined(ctx, func(p redis.Pipeliner) {
+		// Register the workstations before writing their keys, so that
+		// readers that enumerate workstations never miss one.
+		p.SAdd(ctx, s.key("desks"), desks...)
+		for i, t := range ts {
+			evals[i] = s.evalApply(ctx, p, t, acks[i])
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("store: apply %d transitions: %w", len(ts), err)
+	}
+	// The last outbox returned for a workstation holds all its pending
+	// entries, with their latest scores.
+	outboxes := make(map[string][]string, len(desks))
+	for i, c := range evals {
+		kv, err := c.StringSlice()
+		if err != nil {
+			return fmt.Errorf("store: apply %d transitions: read result: %w", len(ts), err)
+		}
+		outboxes[ts[i].Workstation] = kv
+	}
+	if err := s.syncIndex(ctx, outboxes); err != nil {
+		return fmt.Errorf("store: apply %d transitions: %w", len(ts), err)
+	}
+	return nil
+}
+
+func (s *Store) evalApply(ctx context.Context, p redis.Pipeliner, t health.Transition, acks []string) *redis.Cmd {
+	ws, at := t.Workstation, t.At.UnixMilli()
+	fingerprint := strconv.FormatInt(t.At.UnixNano(), 10) + ":" + string(t.From) + ":" + string(t.To)
+	keys := []string{
+		s.wsKey(ws, "state"), s.wsKey(ws, "applied"), s.wsKey(ws, "spans"),
+		s.wsKey(ws, "index"), s.wsKey(ws, "outbox"),
+	}
+	args := make([]any, 0, 8+len(acks))
+	args = append(args, fingerprint, at, string(t.To), string(t.Cause), string(t.Source),
+		spanID(ws, at, false), ws, dedupWindow)
+	for _, a := range acks {
+		args = append(args, a)
+	}
+	return scriptApply.EvalSha(ctx, p, keys, args...)
+}
+
+func checkTransition(t health.Transition) error {
+	if err := checkWorkstation("Workstation", t.Workstation); err != nil {
+		return err
+	}
+	if err := checkTime("At", t.At); err != nil {
+		return err
+	}
+	switch t.To {
+	case health.StateUp, health.StateDown, health.StateUnknown:
+	default:
+		return &ValidationError{"To", fmt.Sprintf("unknown state %q", t.To)}
+	}
+	if t.From == t.To {
+		return &ValidationError{"From", "equals To"}
+	}
+	if t.Source != "" {
+		return checkSource("Source", t.Source)
+	}
+	return nil
+}
+
+// syncIndex copies per-workstation index entries (outboxes: workstation ->
+// flat id, score list, as the scripts return them) to the global index and
+// notes them in s.copied, to be removed from the outboxes by the next call.
+// Entries stay in the outbox until copied, so a failed sync is completed by
+// a retry. ZADD LT makes the copy idempotent and monotonic: a span's score
+// only decreases (open level 15 to its closed level), so a stale copy never
+// undoes a newer one. The caller holds s.mu.
+func (s *Store) syncIndex(ctx context.Context, outboxes map[string][]string) error {
+	var zs []redis.Z
+	for _, kv := range outboxes {
+		for i := 0; i+1 < len(kv); i += 2 {
+			score, err := strconv.ParseFloat(kv[i+1], 64)
+			if err != nil {
+				return fmt.Errorf("outbox entry %s: bad score %q", kv[i], kv[i+1])
+			}
+			zs = append(zs, redis.Z{Score: score, Member: kv[i]})
+		}
+	}
+	if len(zs) == 0 {
+		return nil
+	}
+	if err := s.rdb.ZAddLT(ctx, s.key("spans"), zs...).Err(); err != nil {
+		return fmt.Errorf("update global span index: %w", err)
+	}
+	for ws, kv := range outboxes {
+		if len(kv) > 0 {
+			s.copied[ws] = kv
+		}
+	}
+	return nil
+}
+
+// clearOutboxes removes the copied entries from the outboxes now rather
+// than with each workstation's next call. The caller holds s.mu.
+func (s *Store) clearOutboxes(ctx context.Context) error {
+	err := s.pipelined(ctx, func(p redis.Pipeliner) {
+		for ws, kv := range s.copied {
+			args := make([]any, len(kv))
+			for i, v := range kv {
+				args[i] = v
+			}
+			scriptAck.EvalSha(ctx, p, []string{s.wsKey(ws, "outbox")}, args...)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("clear span index outboxes: %w", err)
+	}
+	clear(s.copied)
+	return nil
+}
+
+// Span returns one span.
+func (s *Store) Span(ctx context.Context, id string) (health.Span, error) {
+	ws, ok := workstationOf(id)
+	if !ok {
+		return health.Span{}, fmt.Errorf("store: span %q: %w", id, ErrNotFound)
+	}
+	raw, err := s.rdb.HGet(ctx, s.wsKey(ws, "spans"), id).Result()
+	if errors.Is(err, redis.Nil) {
+		return health.Span{}, fmt.Errorf("store: span %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return health.Span{}, fmt.Errorf("store: span %q: %w", id, err)
+	}
+	r, err := decodeRecord(raw)
+	if err != nil {
+		return health.Span{}, fmt.Errorf("store: span %q: %w", id, err)
+	}
+	return r.span(), nil
+}
+
+// Spans returns the spans overlapping [q.From, q.To), newest start first.
+// It reads the index entries that can overlap the range (see doc.go), so its
+// cost follows the spans in the range, not the whole history.
+func (s *Store) Spans(ctx context.Context, q SpanQuery) ([]health.Span, error) {
+	lo, hi, err := bounds(q.From, q.To)
+	if err != nil {
+		return nil, err
+	}
+	for i, ws := range q.Workstations {
+		if err := checkWorkstation(fmt.Sprintf("Workstations[%d]", i), ws); err != nil {
+			return nil, err
+		}
+	}
+	ids, err := s.candidates(ctx, q.Workstations, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("store: spans: %w", err)
+	}
+	recs, err := s.records(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: spans: %w", err)
+	}
+	var out []health.Span
+	for _, r := range recs {
+		end := r.End
+		if r.open() {
+			end = -1
+		}
+		if !overlaps(r.Start, end, lo, hi) || q.Open != nil && *q.Open != r.open() {
+			continue
+		}
+		out = append(out, r.span())
+	}
+	slices.SortFunc(out, func(a, b health.Span) int {
+		if c := b.Start.Compare(a.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return out, nil
+}
+
+// candidates returns the IDs, per workstation, of the spans that may
+// overlap [lo, hi): from the global index, or from the workstations' own.
+func (s *Store) candidates(ctx context.Context, desks []string, lo, hi int64) (map[string][]string, error) {
+	ids := make(map[string][]string)
+	if len(desks) == 0 {
+		all, err := scriptRange.Run(ctx, s.rdb, []string{s.key("spans")}, lo, hi).StringSlice()
+		if err != nil {
+			return nil, fmt.Errorf("range global index: %w", err)
+		}
+		for _, id := range all {
+			if ws, ok := workstationOf(id); ok {
+				ids[ws] = append(ids[ws], id)
+			}
+		}
+		return ids, nil
+	}
+	desks = slices.Compact(slices.Sorted(slices.Values(desks)))
+	cmds := make([]*redis.Cmd, len(desks))
+	err := s.pipelined(ctx, func(p redis.Pipeliner) {
+		for i, ws := range desks {
+			cmds[i] = scriptRange.EvalSha(ctx, p, []string{s.wsKey(ws, "index")}, lo, hi)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("range workstation index: %w", err)
+	}
+	for i, c := range cmds {
+		if ids[desks[i]], err = c.StringSlice(); err != nil {
+			return nil, fmt.Errorf("range workstation index: %w", err)
+		}
+	}
+	return ids, nil
+}
+
+// records fetches span records, one HMGET per workstation, in one round
+// trip. IDs without a record are skipped.
+func (s *Store) records(ctx context.Context, ids map[string][]string) ([]record, error) {
+	cmds := make([]*redis.SliceCmd, 0, len(ids))
+	err := s.pipelined(ctx, func(p redis.Pipeliner) {
+		cmds = cmds[:0]
+		for ws, list := range ids {
+			if len(list) > 0 {
+				cmds = append(cmds, p.HMGet(ctx, s.wsKey(ws, "spans"), list...))
+			}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read spans: %w", err)
+	}
+	var out []record
+	for _, c := range cmds {
+		for _, v := range c.Val() {
+			raw, ok := v.(string)
+			if !ok {
+				continue
+			}
+			r, err := decodeRecord(raw)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// desks lists every workstation that has keys in the store.
+func (s *Store) desks(ctx context.Context) ([]string, error) {
+	desks, err := s.rdb.SMembers(ctx, s.key("desks")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list workstations: %w", err)
+	}
+	slices.Sort(desks)
+	return desks, nil
+}
+
+// CurrentStates returns each workstation's state as of its last transition.
+func (s *Store) CurrentStates(ctx context.Context) (map[string]CurrentState, error) {
+	desks, err := s.desks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: current states: %w", err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(desks))
+	err = s.pipelined(ctx, func(p redis.Pipeliner) {
+		for i, ws := range desks {
+			cmds[i] = p.HGetAll(ctx, s.wsKey(ws, "state"))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: current states: %w", err)
+	}
+	out := make(map[string]CurrentState, len(desks))
+	for i, c := range cmds {
+		h := c.Val()
+		if h["state"] == "" {
+			continue // manual spans only
+		}
+		since, _ := strconv.ParseInt(h["since"], 10, 64)
+		out[desks[i]] = CurrentState{
+			State:  health.State(h["state"]),
+			Since:  fromMs(since),
+			Cause:  health.Cause(h["cause"]),
+			Source: health.Source(h["source"]),
+			Span:   h["open"],
+		}
+	}
+	return out, nil
+}
+
+// OpenSpans returns the open span of each workstation that has one. As it
+// reads every workstation anyway, it also completes global-index updates
+// that a crash left pending: call it at startup.
+func (s *Store) OpenSpans(ctx context.Context) (map[string]health.Span, error) {
+	desks, err := s.desks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: open spans: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	opens := make([]*redis.StringCmd, len(desks))
+	outs := make([]*redis.MapStringStringCmd, len(desks))
+	err = s.pipelined(ctx, func(p redis.Pipeliner) {
+		for i, ws := range desks {
+			opens[i] = p.HGet(ctx, s.wsKey(ws, "state"), "open")
+			outs[i] = p.HGetAll(ctx, s.wsKey(ws, "outbox"))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open spans: %w", err)
+	}
+	ids := make(map[string][]string)
+	outboxes := make(map[string][]string)
+	for i, ws := range desks {
+		if id := opens[i].Val(); id != "" {
+			ids[ws] = []string{id}
+		}
+		for id, score := range outs[i].Val() {
+			outboxes[ws] = append(outboxes[ws], id, score)
+		}
+	}
+	if len(outboxes) > 0 {
+		s.log.Info().Int("workstations", len(outboxes)).Msg("completing pending span index updates")
+		if err := s.syncIndex(ctx, outboxes); err != nil {
+			return nil, fmt.Errorf("store: open spans: %w", err)
+		}
+		if err := s.clearOutboxes(ctx); err != nil {
+			return nil, fmt.Errorf("store: open spans: %w", err)
+		}
+	}
+	recs, err := s.records(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: open spans: %w", err)
+	}
+	out := make(map[string]health.Span, len(recs))
+	for _, r := range recs {
+		if r.open() {
+			out[r.WS] = r.span()
+		}
+	}
+	return out, nil
+}
