@@ -1,0 +1,168 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"deskwatch/health"
+
+	"github.com/coder/websocket"
+)
+
+// sessionEnd says how one connection ended.
+type sessionEnd struct {
+	err     error
+	sighted bool          // Sighted was emitted: the next failure starts a new outage
+	upFor   time.Duration // how long it stayed sighted (monotonic clock)
+	lostAt  time.Time     // when the connection was found lost (Options.Now)
+}
+
+// session runs one connection: dial, subscribe, snapshot, stream. It returns
+// only after every goroutine it started has stopped.
+func (c *Client) session(ctx context.Context, out chan<- health.Observation) sessionEnd {
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return sessionEnd{err: err, lostAt: c.now()}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	rd := newReader(conn, c.now)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); rd.run(sctx) }()
+	go func() { defer wg.Done(); c.pingLoop(sctx, rd) }()
+	defer func() {
+		cancel()
+		_ = conn.CloseNow()
+		wg.Wait()
+	}()
+
+	// The application exists from the upgrade on, so subscribing now is safe;
+	// events it brings wait in rd.msgs until the snapshot has been emitted.
+	if err := c.subscribe(sctx); err != nil {
+		return sessionEnd{err: fmt.Errorf("subscribe: %w", err), lostAt: c.now()}
+	}
+	at, n, err := c.snapshot(sctx, out)
+	if err != nil {
+		return sessionEnd{err: err, lostAt: c.now()}
+	}
+	up := time.Now()
+	c.stats.setConnected(true, at)
+	sighted := health.Observation{Source: health.SourceARI, Kind: health.KindSighted, At: at,
+		Detail: fmt.Sprintf("snapshot of %d endpoints", n)}
+	if err := c.emit(sctx, out, sighted); err != nil {
+		return sessionEnd{err: err, sighted: true, lostAt: c.now()}
+	}
+	c.log.Info().Str("url", c.eventsURL).Int("endpoints", n).Msg("ARI connected, subscribed and snapshot taken")
+
+	ended := func(err error, lost time.Time) sessionEnd {
+		// A socket that died during the snapshot still leaves the snapshot
+		// valid: blindness starts after it, never before Sighted.
+		if lost.Before(at) {
+			lost = at
+		}
+		return sessionEnd{err: err, sighted: true, upFor: time.Since(up), lostAt: lost}
+	}
+	for raw := range rd.msgs {
+		if err := c.handle(sctx, out, raw); err != nil {
+			return ended(err, c.now())
+		}
+	}
+	return ended(rd.err, rd.at)
+}
+
+func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
+	conn, resp, err := websocket.Dial(ctx, c.eventsURL, &websocket.DialOptions{
+		HTTPClient: c.opts.HTTPClient,
+		HTTPHeader: http.Header{"Authorization": {c.authHeader}},
+	})
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
+			return nil, fmt.Errorf("events WebSocket: %w", ErrUnauthorized)
+		}
+		return nil, fmt.Errorf("events WebSocket %s: %w", c.eventsURL, err)
+	}
+	conn.SetReadLimit(readLimit)
+	return conn, nil
+}
+
+// snapshot emits the technology's endpoint states stamped with the time the
+// request was sent (the state is at least that fresh), then Missing for
+// configured endpoints the PBX does not list. It returns that time and the
+// number of endpoints listed.
+func (c *Client) snapshot(ctx context.Context, out chan<- health.Observation) (time.Time, int, error) {
+	at := c.now()
+	eps, err := c.endpoints(ctx)
+	if err != nil {
+		return at, 0, fmt.Errorf("snapshot: %w", err)
+	}
+	seen := make(map[string]bool, len(eps))
+	for _, ep := range eps {
+		id, err := endpointID(ep)
+		if err != nil {
+			c.stats.malformed.Add(1)
+			c.log.Warn().Err(err).Msg("snapshot entry skipped")
+			continue
+		}
+		seen[id] = true
+		kind, ok := endpointKinds[ep.State]
+		if !ok {
+			c.stats.unknownStatuses.Add(1)
+			c.log.Warn().Str("endpoint", id).Str("state", ep.State).Msg("snapshot: unknown endpoint state, skipped")
+			continue
+		}
+		o := health.Observation{Endpoint: id, Source: health.SourceARI, Kind: kind, At: at,
+			Detail: "snapshot " + ep.State, Snapshot: true}
+		if err := c.emit(ctx, out, o); err != nil {
+			return at, 0, err
+		}
+	}
+	for _, id := range c.configured {
+		if seen[id] {
+			continue
+		}
+		o := health.Observation{Endpoint: id, Source: health.SourceARI, Kind: health.KindMissing, At: at,
+			Detail: "absent from GET /endpoints/" + c.opts.Technology, Snapshot: true}
+		if err := c.emit(ctx, out, o); err != nil {
+			return at, 0, err
+		}
+	}
+	return at, len(eps), nil
+}
+
+// handle translates and emits one message. Only ErrReplaced and a cancelled
+// ctx end the session; everything else is counted and skipped.
+func (c *Client) handle(ctx context.Context, out chan<- health.Observation, raw []byte) error {
+	c.stats.messages.Add(1)
+	obs, err := Translate(raw)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrReplaced):
+		return err
+	case errors.Is(err, ErrUnknownType):
+		c.stats.unknownTypes.Add(1)
+		c.log.Debug().Err(err).Msg("ARI event skipped")
+	case errors.Is(err, ErrUnknownStatus):
+		c.stats.unknownStatuses.Add(1)
+		c.log.Warn().Err(err).Msg("ARI event skipped")
+	default:
+		c.stats.malformed.Add(1)
+		c.log.Warn().Err(err).Str("raw", truncate(raw, 300)).Msg("ARI message skipped")
+	}
+	for _, o := range obs {
+		if err := c.emit(ctx, out, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
