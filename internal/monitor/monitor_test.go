@@ -1,0 +1,142 @@
+package monitor_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"deskwatch/health"
+	"deskwatch/internal/monitor"
+	"deskwatch/internal/redistest"
+	"deskwatch/store"
+)
+
+var wss = []health.Workstation{{ID: "d1", Hotlines: []string{"122"}, Endpoints: []string{"PJSIP/d1"}}}
+
+type rig struct {
+	t     *testing.T
+	redis *redistest.Server
+	st    *store.Store
+	clock time.Time
+}
+
+func newRig(t *testing.T) *rig {
+	r := &rig{t: t, redis: redistest.StartServer(t), clock: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+	rdb := redis.NewClient(&redis.Options{Addr: r.redis.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { rdb.Close() })
+	r.st = store.New(rdb, "m:", zerolog.Nop())
+	return r
+}
+
+func (r *rig) run(now time.Time) (*monitor.Monitor, func()) {
+	m := monitor.New(monitor.Options{Workstations: wss, Store: r.st, Logger: zerolog.Nop(), Now: func() time.Time { return now },
+		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	return m, func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			r.t.Fatal("monitor did not stop")
+		}
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func obs(at time.Time, k health.Kind, snapshot bool) health.Observation {
+	return health.Observation{Endpoint: "PJSIP/d1", Source: health.SourceARI, Kind: k, At: at, Contact: "sip:d1@h", Snapshot: snapshot}
+}
+
+func (r *rig) spans() []health.Span {
+	sp, err := r.st.Spans(context.Background(), store.SpanQuery{From: r.clock.Add(-time.Hour), To: r.clock.Add(time.Hour)})
+	if err != nil {
+		return nil
+	}
+	return sp
+}
+
+// While Redis is down the monitor keeps deciding, queues its writes in
+// order, reports the failure, and writes everything once Redis is back.
+func TestRedisOutageQueuesAndRecovers(t *testing.T) {
+	r := newRig(t)
+	m, stop := r.run(r.clock)
+	defer stop()
+	m.Input() <- obs(r.clock, health.KindOnline, true)
+	m.Input() <- health.Observation{Source: health.SourceARI, Kind: health.KindSighted, At: r.clock}
+	eventually(t, "up", func() bool { return m.Views()[0].State == health.StateUp })
+
+	r.redis.Stop()
+	t1 := r.clock.Add(10 * time.Second)
+	m.Input() <- obs(t1, health.KindContactRemoved, false)
+	eventually(t, "down while redis is down", func() bool { return m.Views()[0].State == health.StateDown })
+	eventually(t, "write failure reported", func() bool { s := m.Stats(); return !s.StoreOK && s.Queued > 0 && s.WriteErrors > 0 })
+
+	t2 := t1.Add(5 * time.Second)
+	m.Input() <- obs(t2, health.KindContactAvailable, false)
+	r.redis.Restart() // comes back empty: only what the monitor re-sends is there
+	eventually(t, "queue flushed", func() bool { s := m.Stats(); return s.StoreOK && s.Queued == 0 })
+	sp := r.spans()
+	if len(sp) != 1 || !sp[0].Start.Equal(t1) || !sp[0].End.Equal(t2) || sp[0].Cause != health.CauseUnregistered {
+		t.Fatalf("spans after recovery: %+v", sp)
+	}
+}
+
+// After a stop, the next start records the time the monitor was not
+// running as blind, and continues the open span.
+func TestRestartRecordsGapAndContinuesSpan(t *testing.T) {
+	r := newRig(t)
+	m, stop := r.run(r.clock)
+	m.Input() <- obs(r.clock, health.KindOffline, true)
+	eventually(t, "span", func() bool { return len(r.spans()) == 1 })
+	stop() // writes a last heartbeat at r.clock
+
+	later := r.clock.Add(90 * time.Second)
+	m2, stop2 := r.run(later)
+	defer stop2()
+	eventually(t, "restored", func() bool {
+		v := m2.Views()[0]
+		return v.Decided == health.StateDown && v.State == health.StateUnknown
+	})
+	eventually(t, "gap recorded", func() bool {
+		b, _ := r.st.Blind(context.Background(), r.clock.Add(-time.Hour), later.Add(time.Hour))
+		for _, iv := range b {
+			if iv.Start.Equal(r.clock) && iv.End.Equal(later) {
+				return true
+			}
+		}
+		return false
+	})
+	m2.Input() <- obs(later.Add(time.Second), health.KindOffline, true)
+	m2.Input() <- obs(later.Add(2*time.Second), health.KindContactAvailable, false)
+	eventually(t, "closed", func() bool { s := r.spans(); return len(s) == 1 && !s[0].Open() })
+	if s := r.spans(); !s[0].Start.Equal(r.clock) || !s[0].End.Equal(later.Add(2*time.Second)) {
+		t.Fatalf("span %+v", s[0])
+	}
+}
+
+// Observations for endpoints of no configured desk are counted and ignored.
+func TestUnknownEndpointIgnored(t *testing.T) {
+	r := newRig(t)
+	m, stop := r.run(r.clock)
+	defer stop()
+	m.Input() <- health.Observation{Endpoint: "PJSIP/stranger", Source: health.SourceARI, Kind: health.KindOnline, Snapshot: true, At: r.clock}
+	eventually(t, "ignored", func() bool { return m.Stats().Ignored == 1 })
+	if len(r.spans()) != 0 {
+		t.Fatal("a stranger opened a span")
+	}
+}
