@@ -1,0 +1,195 @@
+// Package httpapi answers supervisors over HTTP: which desks are down now,
+// the outages of a period, manual entries and exclusions, and the standard's
+// availability. Everything but /healthz needs a Bearer token.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"deskwatch/health"
+)
+
+// SpanQuery selects spans overlapping [From, To).
+type SpanQuery struct {
+	From, To     time.Time
+	Workstations []string // empty: all
+	Open         *bool
+}
+
+// Store is what the API reads and appends.
+type Store interface {
+	Spans(ctx context.Context, q SpanQuery) ([]health.Span, error)
+	Span(ctx context.Context, id string) (health.Span, error)
+	AddManual(ctx context.Context, s health.Span, by string, at time.Time) (health.Span, error)
+	SetExclusion(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
+	RevokeExclusion(ctx context.Context, id, by string, at time.Time) (health.Span, error)
+	Blind(ctx context.Context, from, to time.Time) ([]health.Interval, error)
+	Ping(ctx context.Context) error
+}
+
+// Live is the monitor's current view.
+type Live interface {
+	Views() []health.DeskView
+}
+
+// Probe reports a source's connection, for /healthz.
+type Probe interface {
+	Connected() (bool, time.Time)
+}
+
+// Metric is one Prometheus sample.
+type Metric struct {
+	Name, Help, Type string // Type: counter | gauge
+	Labels           map[string]string
+	Value            float64
+}
+
+// Token is an accepted API token, kept as the SHA-256 of its value.
+type Token struct {
+	Name, Role string // role: viewer | supervisor
+	SHA256     string // hex
+}
+
+// Options configure the server.
+type Options struct {
+	Workstations []health.Workstation
+	Names        map[string]string // workstation id → display name
+	Location     *time.Location
+	Tokens       []Token
+	Store        Store
+	Live         Live
+	ARI          Probe
+	Metrics      func() []Metric
+	// Status adds fields to /healthz (e.g. the monitor's write queue).
+	Status func() map[string]any
+	Logger zerolog.Logger
+	Now    func() time.Time
+	// NotFound and Conflict are the store's own sentinels, mapped to 404 and 409.
+	NotFound, Conflict error
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opt      Options
+	log      zerolog.Logger
+	desks    map[string]health.Workstation
+	hotlines map[string][]string // hotline → desk ids
+	tokens   []tokenHash
+	notFound error
+	conflict error
+	mux      *http.ServeMux
+}
+
+type tokenHash struct {
+	name, role string
+	sum        [32]byte
+}
+
+// New builds the server; tokens with malformed hashes are rejected by the
+// config before they get here and skipped if they do.
+func New(opt Options) *Server {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Location == nil {
+		opt.Location = time.UTC
+	}
+	s := &Server{opt: opt, log: opt.Logger, desks: map[string]health.Workstation{}, hotlines: map[string][]string{}, notFound: opt.NotFound}
+	if s.notFound == nil {
+		s.notFound = ErrNotFound
+	}
+	s.conflict = opt.Conflict
+	if s.conflict == nil {
+		s.conflict = errConflict
+	}
+	for _, w := range opt.Workstations {
+		s.desks[w.ID] = w
+		for _, h := range w.Hotlines {
+			s.hotlines[h] = append(s.hotlines[h], w.ID)
+		}
+	}
+	for _, t := range opt.Tokens {
+		b, err := hex.DecodeString(t.SHA256)
+		if err != nil || len(b) != 32 {
+			s.log.Error().Str("token", t.Name).Msg("token hash is not 64 hex characters: ignored")
+			continue
+		}
+		th := tokenHash{name: t.Name, role: t.Role}
+		copy(th.sum[:], b)
+		s.tokens = append(s.tokens, th)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", s.auth(roleViewer, s.metrics))
+	mux.Handle("GET /api/v1/workstations", s.auth(roleViewer, s.workstations))
+	mux.Handle("GET /api/v1/outages", s.auth(roleViewer, s.listOutages))
+	mux.Handle("POST /api/v1/outages", s.auth(roleSupervisor, s.createOutage))
+	mux.Handle("GET /api/v1/outages/{id}", s.auth(roleViewer, s.getOutage))
+	mux.Handle("POST /api/v1/outages/{id}/exclusion", s.auth(roleSupervisor, s.exclude))
+	mux.Handle("DELETE /api/v1/outages/{id}/exclusion", s.auth(roleSupervisor, s.revoke))
+	mux.Handle("GET /api/v1/availability", s.auth(roleViewer, s.availability))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &apiError{http.StatusNotFound, "no_route", "нет такого адреса API", "no such API path"})
+	})
+	s.mux = mux
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	s.mux.ServeHTTP(w, r)
+}
+
+const (
+	roleViewer     = "viewer"
+	roleSupervisor = "supervisor"
+)
+
+type ctxKey struct{}
+
+// Caller is the authenticated token's name and role.
+type Caller struct{ Name, Role string }
+
+func callerOf(r *http.Request) Caller {
+	c, _ := r.Context().Value(ctxKey{}).(Caller)
+	return c
+}
+
+// auth checks the Bearer token in constant time against every configured
+// hash, and the role. The token itself is never logged.
+func (s *Server) auth(need string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || raw == "" {
+			s.writeError(w, r, errUnauthorized)
+			return
+		}
+		sum := sha256.Sum256([]byte(strings.TrimSpace(raw)))
+		var found *tokenHash
+		for i := range s.tokens {
+			if subtle.ConstantTimeCompare(sum[:], s.tokens[i].sum[:]) == 1 {
+				found = &s.tokens[i]
+			}
+		}
+		if found == nil {
+			s.log.Warn().Str("remote", r.RemoteAddr).Str("path", r.URL.Path).Msg("rejected API token")
+			s.writeError(w, r, errUnauthorized)
+			return
+		}
+		if need == roleSupervisor && found.role != roleSupervisor {
+			s.writeError(w, r, errForbidden)
+			return
+		}
+		ctx := context.WithValue(r.Context(), ctxKey{}, Caller{found.name, found.role})
+		h(w, r.WithContext(ctx))
+	})
+}
