@@ -21,10 +21,10 @@
 //	  after any contact event:                 up if any contact available; else down,
 //	                                           cause unreachable if a contact is still
 //	                                           bound, cause unregistered if none is
-//	EndpointStateChange online|offline         only while no contact event has been seen
-//	                                           since the last snapshot (it is the aggregate
-//	                                           of the contacts and arrives ms before the
-//	                                           contact event that says why)
+//	EndpointStateChange online|offline         recorded, never decides: it is the aggregate
+//	                                           of the contacts, arrives ms before the
+//	                                           contact event that says why, and every PJSIP
+//	                                           change comes with a contact event
 //	PeerStatusChange, DeviceStateChanged       ignored (same facts as the contact event)
 //	an event older than the endpoint's         ignored as stale: the snapshot already
 //	  last snapshot                            reflects it

@@ -117,18 +117,17 @@ func (ep *endpoint) apply(o Observation) bool {
 	}
 	switch o.Kind {
 	case KindOnline, KindOffline, KindMissing:
-		if o.Snapshot {
-			// A snapshot replaces everything we knew: contacts seen before
-			// it may have changed while we were not looking.
-			ep.contacts, ep.haveContacts = nil, false
-			ep.snapshotAt = o.At
-		} else if ep.haveContacts {
-			// Endpoint state is Asterisk's aggregate of its contacts and
-			// arrives a few ms before the contact event that says why; the
-			// contact view is more precise, so the aggregate only records.
+		if !o.Snapshot {
+			// EndpointStateChange is Asterisk's aggregate of the contacts:
+			// it arrives a few ms before the contact event that says why, and
+			// every PJSIP change comes with a contact event. It only records.
 			ep.note(o)
 			return false
 		}
+		// A snapshot replaces everything we knew: contacts seen before it
+		// may have changed while we were not looking.
+		ep.contacts, ep.haveContacts = nil, false
+		ep.snapshotAt = o.At
 		switch o.Kind {
 		case KindOnline:
 			ep.level, ep.levelCause = StateUp, ""

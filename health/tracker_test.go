@@ -88,10 +88,12 @@ func TestTrackerScripts(t *testing.T) {
 			{snap(0, e1, KindOnline), []string{"d1 unknown->up"}},
 			{obs(3, e1, KindContactUnreachable, c1), []string{"d1 up->down unreachable"}},
 		}},
-		{"endpoint event decides while no contact is known", []step{
+		{"endpoint events never decide, even with no contact known (fixture E3 after a restart)", []step{
 			{snap(0, e1, KindOnline), []string{"d1 unknown->up"}},
-			{obs(3, e1, KindOffline, ""), []string{"d1 up->down offline"}},
-			{obs(4, e1, KindOnline, ""), []string{"d1 down->up"}},
+			{obs(3, e1, KindOffline, ""), nil},
+			{obs(3.002, e1, KindContactRemoved, c1), []string{"d1 up->down unregistered"}},
+			{obs(4, e1, KindOnline, ""), nil},
+			{obs(4.001, e1, KindContactAvailable, c1), []string{"d1 down->up"}},
 		}},
 		{"stale event older than the snapshot is ignored", []step{
 			{snap(10, e1, KindOnline), []string{"d1 unknown->up"}},

@@ -31,9 +31,16 @@ const (
 	// KindMissing: a configured endpoint the PBX does not know at all.
 	KindMissing Kind = "missing"
 
+	// SIP probe evidence (sipprobe), emitted after its hysteresis (misses
+	// before down, answers before up): state changes only.
+	KindProbeOK   Kind = "probe_ok"   // the contact answered OPTIONS (any final response)
+	KindProbeLost Kind = "probe_lost" // no answer for the configured number of probes
+
 	// Source-level evidence: Endpoint is empty.
-	KindBlind   Kind = "blind"   // the source lost sight (socket down, daemon not running)
-	KindSighted Kind = "sighted" // the source sees again; a snapshot follows or preceded it
+	KindBlind   Kind = "blind"    // the source lost sight (socket down, daemon not running)
+	KindSighted Kind = "sighted"  // the source sees again; a snapshot follows or preceded it
+	KindPBXDown Kind = "pbx_down" // the PBX stopped answering our OPTIONS
+	KindPBXUp   Kind = "pbx_up"   // the PBX answers again
 )
 
 // Observation is one timestamped piece of evidence. At is the source's own
@@ -43,8 +50,10 @@ type Observation struct {
 	Source   Source
 	Kind     Kind
 	At       time.Time
-	Contact  string // contact URI where the evidence names one
-	Detail   string // the raw status, e.g. "ContactStatusChange Removed"
+	Contact  string        // contact URI where the evidence names one
+	Detail   string        // the raw status, e.g. "ContactStatusChange Removed"
+	Code     int           // SIP response code of a probe (0: none)
+	RTT      time.Duration // probe round trip (0: none)
 	// Snapshot marks endpoint-level observations taken from a REST snapshot;
 	// events older than the last snapshot of their endpoint are stale.
 	Snapshot bool

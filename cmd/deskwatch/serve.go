@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"deskwatch/ari"
+	"deskwatch/config"
+	"deskwatch/health"
+	"deskwatch/httpapi"
+	"deskwatch/internal/monitor"
+	"deskwatch/store"
+)
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "/etc/deskwatch/deskwatch.yaml", "configuration file")
+	mkLog := logFlags(fs, stderr)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	log, err := mkLog()
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, log, nil)
+}
+
+// serve runs the daemon until ctx ends. ready, if set, receives the API's
+// address once it listens.
+func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready func(apiAddr string)) error {
+	log.Info().Object("config", cfg).Msg("starting deskwatch")
+	ariPass, err := cfg.ARIPassword()
+	if err != nil {
+		return err
+	}
+	ropt, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		return fmt.Errorf("redis.url: %w", err)
+	}
+	if pw, err := cfg.RedisPassword(); err != nil {
+		return err
+	} else if pw != "" {
+		ropt.Password = pw
+	}
+	store.RouteLibraryLogs(log)
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	st := store.New(rdb, cfg.Redis.Prefix, log.With().Str("component", "store").Logger())
+
+	wss := cfg.HealthWorkstations()
+	var endpoints []string
+	for _, w := range wss {
+		endpoints = append(endpoints, w.Endpoints...)
+	}
+	ac, err := ari.New(ari.Options{
+		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: ariPass, App: cfg.ARI.App,
+		Technology: cfg.ARI.Technology, Endpoints: endpoints,
+		ReconnectMin: cfg.ARI.ReconnectMin, ReconnectMax: cfg.ARI.ReconnectMax,
+		Logger: log.With().Str("component", "ari").Logger(),
+	})
+	if err != nil {
+		return fmt.Errorf("ari: %w", err)
+	}
+	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger()})
+
+	names := map[string]string{}
+	for _, w := range cfg.Workstations {
+		names[w.ID] = w.Name
+	}
+	var tokens []httpapi.Token
+	for _, t := range cfg.HTTP.Tokens {
+		tokens = append(tokens, httpapi.Token{Name: t.Name, Role: t.Role, SHA256: t.SHA256})
+	}
+	api := httpapi.New(httpapi.Options{
+		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
+		Store: storeAdapter{st}, Live: mon, ARI: ac, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
+		Logger:  log.With().Str("component", "http").Logger(),
+		Metrics: func() []httpapi.Metric { return metrics(ac, mon) },
+		Status: func() map[string]any {
+			s := mon.Stats()
+			m := map[string]any{"monitor": map[string]any{"writes_ok": s.StoreOK, "queued_writes": s.Queued}}
+			if !s.StoreOK {
+				m["status"] = "degraded"
+			}
+			return m
+		},
+	})
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen: %w", err)
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	log.Info().Str("addr", ln.Addr().String()).Msg("API listening")
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
+	go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
+
+	var first error
+	select {
+	case <-ctx.Done():
+	case first = <-errc:
+	}
+	log.Info().Msg("shutting down")
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	_ = srv.Shutdown(sctx)
+	wg.Wait()
+	return first
+}
+
+// storeAdapter maps the API's query onto the store's.
+type storeAdapter struct{ *store.Store }
+
+func (a storeAdapter) Spans(ctx context.Context, q httpapi.SpanQuery) ([]health.Span, error) {
+	return a.Store.Spans(ctx, store.SpanQuery{From: q.From, To: q.To, Workstations: q.Workstations, Open: q.Open})
+}
+
+func metrics(ac *ari.Client, mon *monitor.Monitor) []httpapi.Metric {
+	as, ms := ac.Stats(), mon.Stats()
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	c := func(name, help string, v float64) httpapi.Metric {
+		return httpapi.Metric{Name: name, Help: help, Type: "counter", Value: v}
+	}
+	g := func(name, help string, v float64) httpapi.Metric {
+		return httpapi.Metric{Name: name, Help: help, Type: "gauge", Value: v}
+	}
+	return []httpapi.Metric{
+		g("deskwatch_ari_connected", "1 while the ARI WebSocket is subscribed and snapshotted.", b(as.Connected)),
+		c("deskwatch_ari_messages_total", "ARI WebSocket messages read.", float64(as.Messages)),
+		c("deskwatch_ari_malformed_total", "ARI messages skipped as malformed.", float64(as.Malformed)),
+		c("deskwatch_ari_unknown_types_total", "ARI messages skipped for an unknown event type.", float64(as.UnknownTypes)),
+		c("deskwatch_ari_reconnects_total", "ARI connection attempts after the first.", float64(as.Reconnects)),
+		c("deskwatch_observations_total", "Observations processed by the monitor.", float64(ms.Observations)),
+		c("deskwatch_transitions_total", "Workstation state transitions decided.", float64(ms.Transitions)),
+		c("deskwatch_observations_ignored_total", "Observations for endpoints of no configured workstation.", float64(ms.Ignored)),
+		c("deskwatch_store_write_errors_total", "Failed writes to Redis (retried).", float64(ms.WriteErrors)),
+		g("deskwatch_store_queued_writes", "Writes waiting for Redis.", float64(ms.Queued)),
+		g("deskwatch_store_ok", "1 while writes to Redis succeed.", b(ms.StoreOK)),
+	}
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what deskwatch's demo and tests need on a fresh Debian machine
+# (run as root). Idempotent: installs only what is missing.
+set -euo pipefail
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v sipp >/dev/null || need+=(sip-tester)
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# redis-server is run by the demo and the tests themselves, on free loopback
+# ports; the Debian service is not needed.
+command -v redis-server >/dev/null || { echo "setup: redis-server is still missing" >&2; exit 1; }
+
+if ! command -v go >/dev/null; then
+  if [ -x /usr/local/go/bin/go ]; then
+    export PATH=/usr/local/go/bin:$PATH
+  else
+    echo "setup: Go 1.26 or newer is required (https://go.dev/dl); Debian's golang package is too old" >&2
+    exit 1
+  fi
+fi
+go version >&2

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up and runs every deskwatch test. The tests start their own
+# redis-server instances on free loopback ports (never a shared one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+echo "== gofmt" >&2
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
+echo "== go vet" >&2
+go vet ./...
+echo "== go test -race" >&2
+go test -race -count=1 -timeout 15m "$@" ./...
