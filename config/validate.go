@@ -200,8 +200,8 @@ func (v *validator) http() {
 		v.addf("http.listen", "is required, e.g. 127.0.0.1:8080")
 	} else if _, port, err := net.SplitHostPort(h.Listen); err != nil {
 		v.addf("http.listen", "%q is not host:port, e.g. 127.0.0.1:8080 or :8080", h.Listen)
-	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		v.addf("http.listen", "port %q must be a number from 1 to 65535", port)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		v.addf("http.listen", "port %q must be a number from 0 (any free port) to 65535", port)
 	}
 
 	names := map[string]string{}  // name -> path

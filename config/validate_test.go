@@ -236,12 +236,12 @@ func TestValidateErrors(t *testing.T) {
 		{
 			name: "listen with named port",
 			yaml: yamlLines(ariOK, redisOK, `http: {listen: ":http"}`, wsOK),
-			want: []string{`http.listen (line 3): port "http" must be a number from 1 to 65535`},
+			want: []string{`http.listen (line 3): port "http" must be a number from 0 (any free port) to 65535`},
 		},
 		{
-			name: "listen on port 0",
-			yaml: yamlLines(ariOK, redisOK, `http: {listen: "127.0.0.1:0"}`, wsOK),
-			want: []string{`http.listen (line 3): port "0" must be a number from 1 to 65535`},
+			name: "listen on a port out of range",
+			yaml: yamlLines(ariOK, redisOK, `http: {listen: "127.0.0.1:65536"}`, wsOK),
+			want: []string{`http.listen (line 3): port "65536" must be a number from 0 (any free port) to 65535`},
 		},
 		{
 			name: "tokens",

@@ -31,7 +31,7 @@ func fixtureDir() string {
 	if d := os.Getenv("DESKWATCH_ARI_FIXTURES"); d != "" {
 		return d
 	}
-	return filepath.Join("..", "..", "..", "shared", "fixtures", "ari")
+	return filepath.Join("..", "..", "testdata", "ari")
 }
 
 func fixture(t testing.TB, name string) []byte {
