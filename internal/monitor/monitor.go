@@ -160,6 +160,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 
 func (m *Monitor) handle(o health.Observation) {
 	m.stats.observations.Add(1)
+	// The store keeps milliseconds (as ARI stamps them); deciding on the
+	// same precision keeps the live view and the record identical.
+	o.At = o.At.UTC().Truncate(time.Millisecond)
 	m.mu.Lock()
 	if o.Endpoint != "" && !m.tracker.Known(o.Endpoint) {
 		m.mu.Unlock()

@@ -56,18 +56,19 @@ func TestReplay(t *testing.T) {
 		lag = append(lag, r.at.Sub(start)-off)
 	}
 	// Relative spacing: measured against the best-aligned line, nearly all
-	// lines are within a few ms of their slot. (A shared 2-core machine
-	// may stall the process now and then, hence the tolerance for outliers.)
+	// lines are near their slot. The bound is loose on purpose: this checks
+	// that the recording's pacing is kept (an instant replay would put the
+	// early lines seconds off), not how fast a shared 2-core machine is.
 	ref := slices.Min(lag)
 	late := 0
 	for i, l := range lag {
-		if d := l - ref; d > 10*time.Millisecond {
+		if d := l - ref; d > 150*time.Millisecond {
 			late++
 			t.Logf("line %d arrived %v late", i+1, d)
 		}
 	}
 	if late > len(lag)/10 {
-		t.Errorf("%d of %d lines off schedule by more than 10ms", late, len(lag))
+		t.Errorf("%d of %d lines off schedule by more than 150ms", late, len(lag))
 	}
 	all.quiet(t, 30*time.Millisecond)
 

@@ -1,5 +1,0 @@
-//go:build race
-
-package pbxsim
-
-const raceEnabled = true
