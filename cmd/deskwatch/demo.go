@@ -32,7 +32,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "API address")
 	redisURL := fs.String("redis", "", "Redis URL; empty: start a private redis-server on a free loopback port")
-	every := fs.Duration("chaos", 8*time.Second, "mean time between simulated phone failures")
+	every := fs.Duration("chaos", 8*time.Second, "mean time between simulated phone failures (0: none)")
+	desks := fs.Int("desks", 20, "number of simulated desks, half on 122 and half on 117")
 	mkLog := logFlags(fs, stderr)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -50,9 +51,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		*redisURL = url
 	}
 
+	if *desks < 2 || *desks > 100_000 {
+		return usageError{fmt.Errorf("-desks %d: want 2 to 100000", *desks)}
+	}
 	var phones []string
 	for _, h := range []string{"122", "117"} {
-		for i := 1; i <= 10; i++ {
+		for i := 1; i <= *desks/2+*desks%2*btoi(h == "122"); i++ {
 			phones = append(phones, fmt.Sprintf("op%s-%02d", h, i))
 		}
 	}
@@ -63,7 +67,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer pbx.Close()
 	for i, p := range phones {
-		if err := pbx.Register(p, fmt.Sprintf("sip:%s@127.0.0.1:%d", p, 5101+i)); err != nil {
+		if err := pbx.Register(p, contactOf(p, i)); err != nil {
 			return err
 		}
 	}
@@ -77,11 +81,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
-	go chaos(ctx, pbx, phones, *every, log)
+	if *every > 0 {
+		go chaos(ctx, pbx, phones, *every, log)
+	}
 	return serve(ctx, cfg, log, func(addr string) {
 		base := "http://" + addr
 		fmt.Fprintf(stdout, `
-deskwatch demo is running: 20 desks on a simulated PBX at %s
+deskwatch demo is running: %d desks on a simulated PBX at %s
 API:   %s
 Token: %s   (role supervisor)
 
@@ -91,7 +97,7 @@ Try:
   curl -s -H 'Authorization: Bearer %s' '%s/api/v1/availability?from=%s&to=%s'
 
 Stop with Ctrl-C.
-`, pbx.URL(), base, token, token, base, token, base, token, base,
+`, len(phones), pbx.URL(), base, token, token, base, token, base, token, base,
 			time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339))
 	})
 }
@@ -141,7 +147,7 @@ func chaos(ctx context.Context, pbx *pbxsim.Server, phones []string, every time.
 		case 0:
 			_ = pbx.Unregister(p)
 			log.Info().Str("phone", p).Dur("for", back).Msg("demo: phone un-registers")
-			time.AfterFunc(back, func() { _ = pbx.Register(p, fmt.Sprintf("sip:%s@127.0.0.1:%d", p, 5101+i)) })
+			time.AfterFunc(back, func() { _ = pbx.Register(p, contactOf(p, i)) })
 		case 1:
 			_ = pbx.Unreachable(p)
 			log.Info().Str("phone", p).Dur("for", back).Msg("demo: phone stops answering")
@@ -193,6 +199,18 @@ func startRedis(ctx context.Context, log zerolog.Logger) (string, func(), error)
 	}
 	log.Info().Str("redis", url).Msg("demo: started a private redis-server")
 	return url, stop, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// contactOf is a phone's simulated contact: a distinct port per phone.
+func contactOf(phone string, i int) string {
+	return fmt.Sprintf("sip:%s@127.0.%d.%d:5060", phone, 1+i/250, 1+i%250)
 }
 
 func randomHex(n int) string {
