@@ -29,6 +29,29 @@
 //	an event older than the endpoint's         ignored as stale: the snapshot already
 //	  last snapshot                            reflects it
 //
+// # Fusion with our SIP probes (sipprobe)
+//
+// The prober applies its own hysteresis (misses before down, answers before
+// up) and reports only verdicts: probe ok or probe lost. Per endpoint:
+//
+//	ARI (last evidence)   SIP probe      endpoint   why
+//	--------------------  -------------  ---------  ---------------------------------------------
+//	down (any cause)      any            down       Asterisk will not route calls there; an
+//	                                                un-registered phone is down whatever it answers
+//	up (registered)       lost           down       registered but dead (qualify off, or slower
+//	                                                than ours): cause unreachable, source sip
+//	up                    ok or none     up
+//	unknown (no evidence) ok             up
+//	unknown               lost           down       cause unreachable
+//	unknown               none           unknown
+//	ARI blind             ok or lost     as above   the desk keeps its state instead of showing
+//	                                                unknown; the view marks it ProbeOnly
+//
+// The PBX's own liveness (OPTIONS to the PBX) overrides everything: while
+// the PBX does not answer, every desk is down with cause pbx, all at the
+// same instant, so the journal sees one incident, not N. When it answers
+// again each desk is decided from its endpoints' evidence.
+//
 // A workstation is up if any of its endpoints is up (an operator can take
 // calls on any phone of the desk), down if all are down, unknown otherwise
 // (no evidence yet). Its cause is that of its first endpoint.

@@ -12,7 +12,22 @@ type Tracker struct {
 	endpoints map[string]*endpoint
 	blind     map[Source]time.Time // source → blind since
 	order     []*desk
+	pbx       *pbxState
 }
+
+// pbxState is the PBX's own liveness as our SIP probes see it.
+type pbxState struct {
+	down  bool
+	since time.Time
+}
+
+type probeState uint8
+
+const (
+	probeNone probeState = iota // no probe, or no verdict yet
+	probeOK
+	probeLost
+)
 
 type contactStatus uint8
 
@@ -34,9 +49,15 @@ type endpoint struct {
 	lastAt     time.Time
 	lastDetail string
 	contact    string
+	// SIP probe view (after the prober's hysteresis).
+	probe     probeState
+	probeCode int
+	probeRTT  time.Duration
+	probeAt   time.Time
 }
 
 type desk struct {
+	pbx   *pbxState
 	ws    Workstation
 	eps   []*endpoint
 	state State // last state decided from evidence: up, down, or unknown (never any)
@@ -52,9 +73,10 @@ func NewTracker(ws []Workstation) *Tracker {
 		desks:     make(map[string]*desk, len(ws)),
 		endpoints: make(map[string]*endpoint),
 		blind:     make(map[Source]time.Time),
+		pbx:       &pbxState{},
 	}
 	for _, w := range ws {
-		d := &desk{ws: w, state: StateUnknown}
+		d := &desk{ws: w, state: StateUnknown, pbx: t.pbx}
 		for _, id := range w.Endpoints {
 			if _, dup := t.endpoints[id]; dup {
 				continue
@@ -98,6 +120,18 @@ func (t *Tracker) Observe(o Observation) []Transition {
 	case KindSighted:
 		delete(t.blind, o.Source)
 		return nil
+	case KindPBXDown, KindPBXUp:
+		down := o.Kind == KindPBXDown
+		if down == t.pbx.down {
+			return nil
+		}
+		t.pbx.down, t.pbx.since = down, o.At
+		// One cause, one instant, every desk: the journal sees one incident.
+		var out []Transition
+		for _, d := range t.order {
+			out = append(out, d.decide(o)...)
+		}
+		return out
 	}
 	ep, ok := t.endpoints[o.Endpoint]
 	if !ok {
@@ -112,10 +146,19 @@ func (t *Tracker) Observe(o Observation) []Transition {
 // apply updates the endpoint's evidence; false means the observation was
 // stale or carried nothing new.
 func (ep *endpoint) apply(o Observation) bool {
-	if !o.Snapshot && o.At.Before(ep.snapshotAt) {
+	if o.Source == SourceARI && !o.Snapshot && o.At.Before(ep.snapshotAt) {
 		return false // older than the snapshot that already reflects it
 	}
 	switch o.Kind {
+	case KindProbeOK, KindProbeLost:
+		ep.probe = probeOK
+		if o.Kind == KindProbeLost {
+			ep.probe = probeLost
+		}
+		ep.probeCode, ep.probeRTT, ep.probeAt = o.Code, o.RTT, o.At
+		if o.Contact != "" {
+			ep.contact = o.Contact
+		}
 	case KindOnline, KindOffline, KindMissing:
 		if !o.Snapshot {
 			// EndpointStateChange is Asterisk's aggregate of the contacts:
@@ -165,7 +208,25 @@ func (ep *endpoint) note(o Observation) {
 }
 
 // state derives the endpoint's state from its evidence.
+// state fuses the endpoint's evidence (rules in doc.go): Asterisk saying
+// down wins (it will not route calls there); a registered contact that does
+// not answer our probes is down; a probe answering keeps the endpoint up
+// while ARI cannot say.
 func (ep *endpoint) state() (State, Cause) {
+	a, c := ep.ariState()
+	switch {
+	case a == StateDown:
+		return StateDown, c
+	case ep.probe == probeLost:
+		return StateDown, CauseUnreachable
+	case a == StateUp || ep.probe == probeOK:
+		return StateUp, ""
+	}
+	return StateUnknown, ""
+}
+
+// ariState is what Asterisk's last evidence says.
+func (ep *endpoint) ariState() (State, Cause) {
 	if !ep.haveContacts {
 		return ep.level, ep.levelCause
 	}
@@ -186,7 +247,13 @@ func (ep *endpoint) state() (State, Cause) {
 // calls on any phone of the desk), down if all are down, else unknown.
 func (d *desk) decide(o Observation) []Transition {
 	st, cause := StateDown, Cause("")
+	if d.pbx.down {
+		st, cause = StateDown, CausePBX
+	}
 	for _, ep := range d.eps {
+		if d.pbx.down {
+			break
+		}
 		s, c := ep.state()
 		if s == StateUp {
 			st, cause = StateUp, ""
@@ -218,6 +285,12 @@ type EndpointView struct {
 	Contact     string
 	LastEventAt time.Time
 	Detail      string
+	// The last verdict of our SIP probes ("" when none): ok or lost, with
+	// the response code and round trip of the probe that decided it.
+	Probe     string
+	ProbeCode int
+	ProbeRTT  time.Duration
+	ProbeAt   time.Time
 }
 
 // DeskView is a workstation's state as supervisors see it: unknown while the
@@ -228,6 +301,8 @@ type DeskView struct {
 	Decided   State // the last state decided from evidence (spans follow it)
 	Cause     Cause
 	Since     time.Time
+	// ProbeOnly: ARI is blind and the state rests on our SIP probes alone.
+	ProbeOnly bool
 	Endpoints []EndpointView
 }
 
@@ -238,15 +313,28 @@ func (t *Tracker) View(id string) (DeskView, bool) {
 		return DeskView{}, false
 	}
 	v := DeskView{ID: id, State: d.state, Decided: d.state, Cause: d.cause, Since: d.since}
-	if since, blind := t.blindSince(); blind {
-		v.State = StateUnknown
-		if since.After(v.Since) {
-			v.Since = since
-		}
-	}
+	probed := t.pbx.down
 	for _, ep := range d.eps {
 		s, c := ep.state()
-		v.Endpoints = append(v.Endpoints, EndpointView{ID: ep.id, State: s, Cause: c, Contact: ep.contact, LastEventAt: ep.lastAt, Detail: ep.lastDetail})
+		ev := EndpointView{ID: ep.id, State: s, Cause: c, Contact: ep.contact, LastEventAt: ep.lastAt, Detail: ep.lastDetail,
+			ProbeCode: ep.probeCode, ProbeRTT: ep.probeRTT, ProbeAt: ep.probeAt}
+		switch ep.probe {
+		case probeOK:
+			ev.Probe, probed = "ok", true
+		case probeLost:
+			ev.Probe, probed = "lost", true
+		}
+		v.Endpoints = append(v.Endpoints, ev)
+	}
+	if since, blind := t.blindSince(); blind {
+		if probed {
+			v.ProbeOnly = true // our own probes still see the desk
+		} else {
+			v.State = StateUnknown
+			if since.After(v.Since) {
+				v.Since = since
+			}
+		}
 	}
 	return v, true
 }
@@ -260,6 +348,9 @@ func (t *Tracker) Views() []DeskView {
 	}
 	return out
 }
+
+// PBXDown reports whether our probes find the PBX down, and since when.
+func (t *Tracker) PBXDown() (bool, time.Time) { return t.pbx.down, t.pbx.since }
 
 // Blind reports the sources currently blind and since when.
 func (t *Tracker) Blind() map[Source]time.Time {

@@ -25,11 +25,20 @@ func rfc(t time.Time) *string {
 }
 
 type endpointDTO struct {
-	ID          string  `json:"id"`
-	State       string  `json:"state"`
-	Cause       string  `json:"cause,omitempty"`
-	Contact     string  `json:"contact,omitempty"`
-	LastEventAt *string `json:"last_event_at"`
+	ID          string    `json:"id"`
+	State       string    `json:"state"`
+	Cause       string    `json:"cause,omitempty"`
+	Contact     string    `json:"contact,omitempty"`
+	LastEventAt *string   `json:"last_event_at"`
+	Probe       *probeDTO `json:"probe"`
+}
+
+// probeDTO is the verdict of deskwatch's own SIP probes.
+type probeDTO struct {
+	Result string  `json:"result"` // ok | lost
+	Code   int     `json:"code,omitempty"`
+	RTTms  float64 `json:"rtt_ms,omitempty"`
+	At     *string `json:"at"`
 }
 
 type workstationDTO struct {
@@ -39,6 +48,7 @@ type workstationDTO struct {
 	State     string        `json:"state"`
 	Cause     string        `json:"cause,omitempty"`
 	Since     *string       `json:"since"`
+	ProbeOnly bool          `json:"probe_only,omitempty"` // ARI blind: the state rests on SIP probes
 	Endpoints []endpointDTO `json:"endpoints"`
 }
 
@@ -46,12 +56,16 @@ func (s *Server) workstations(w http.ResponseWriter, r *http.Request) {
 	views := s.opt.Live.Views()
 	out := make([]workstationDTO, 0, len(views))
 	for _, v := range views {
-		d := workstationDTO{ID: v.ID, Name: s.opt.Names[v.ID], Hotlines: s.desks[v.ID].Hotlines, State: string(v.State), Since: rfc(v.Since), Endpoints: []endpointDTO{}}
+		d := workstationDTO{ID: v.ID, Name: s.opt.Names[v.ID], Hotlines: s.desks[v.ID].Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Endpoints: []endpointDTO{}}
 		if v.State == health.StateDown {
 			d.Cause = string(v.Cause)
 		}
 		for _, e := range v.Endpoints {
-			d.Endpoints = append(d.Endpoints, endpointDTO{ID: e.ID, State: string(e.State), Cause: string(e.Cause), Contact: e.Contact, LastEventAt: rfc(e.LastEventAt)})
+			ed := endpointDTO{ID: e.ID, State: string(e.State), Cause: string(e.Cause), Contact: e.Contact, LastEventAt: rfc(e.LastEventAt)}
+			if e.Probe != "" {
+				ed.Probe = &probeDTO{Result: e.Probe, Code: e.ProbeCode, RTTms: float64(e.ProbeRTT.Microseconds()) / 1000, At: rfc(e.ProbeAt)}
+			}
+			d.Endpoints = append(d.Endpoints, ed)
 		}
 		out = append(out, d)
 	}
