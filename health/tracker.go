@@ -296,11 +296,11 @@ type EndpointView struct {
 // DeskView is a workstation's state as supervisors see it: unknown while the
 // monitor is blind, whatever was decided before.
 type DeskView struct {
-	ID        string
-	State     State
-	Decided   State // the last state decided from evidence (spans follow it)
-	Cause     Cause
-	Since     time.Time
+	ID      string
+	State   State
+	Decided State // the last state decided from evidence (spans follow it)
+	Cause   Cause
+	Since   time.Time
 	// ProbeOnly: ARI is blind and the state rests on our SIP probes alone.
 	ProbeOnly bool
 	Endpoints []EndpointView
