@@ -53,6 +53,10 @@ type workstationDTO struct {
 }
 
 func (s *Server) workstations(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"workstations": s.workstationDTOs()})
+}
+
+func (s *Server) workstationDTOs() []workstationDTO {
 	views := s.opt.Live.Views()
 	out := make([]workstationDTO, 0, len(views))
 	for _, v := range views {
@@ -69,7 +73,7 @@ func (s *Server) workstations(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, d)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"workstations": out})
+	return out
 }
 
 type exclusionDTO struct {

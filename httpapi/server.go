@@ -68,6 +68,8 @@ type Options struct {
 	Live         Live
 	ARI          Probe
 	Metrics      func() []Metric
+	// Hub feeds GET /api/v1/events; nil disables it.
+	Hub *Hub
 	// Status adds fields to /healthz (e.g. the monitor's write queue).
 	Status func() map[string]any
 	Logger zerolog.Logger
@@ -130,6 +132,7 @@ func New(opt Options) *Server {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.auth(roleViewer, s.metrics))
 	mux.Handle("GET /api/v1/workstations", s.auth(roleViewer, s.workstations))
+	mux.Handle("GET /api/v1/events", s.auth(roleViewer, s.events))
 	mux.Handle("GET /api/v1/outages", s.auth(roleViewer, s.listOutages))
 	mux.Handle("POST /api/v1/outages", s.auth(roleSupervisor, s.createOutage))
 	mux.Handle("GET /api/v1/outages/{id}", s.auth(roleViewer, s.getOutage))

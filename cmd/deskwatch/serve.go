@@ -77,7 +77,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	if err != nil {
 		return fmt.Errorf("ari: %w", err)
 	}
-	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger()})
+	hub := httpapi.NewHub()
+	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll})
 
 	names := map[string]string{}
 	for _, w := range cfg.Workstations {
@@ -89,7 +90,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	}
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
-		Store: storeAdapter{st}, Live: mon, ARI: ac, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
+		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
 		Logger:  log.With().Str("component", "http").Logger(),
 		Metrics: func() []httpapi.Metric { return metrics(ac, mon) },
 		Status: func() map[string]any {

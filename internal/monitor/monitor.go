@@ -43,6 +43,9 @@ type Options struct {
 	// OnTransitions, if set, is called from the loop after transitions are
 	// decided (before they are persisted): live updates for the API.
 	OnTransitions func([]health.Transition)
+	// OnBlindChange, if set, is called from the loop when a source goes
+	// blind or sees again (every desk's view changes).
+	OnBlindChange func()
 	// OnPersisted, if set, is called from the loop with each batch of
 	// transitions once Redis has it (benchmarks measure latency with it).
 	OnPersisted func([]health.Transition)
@@ -176,6 +179,9 @@ func (m *Monitor) handle(o health.Observation) {
 		m.push(op{kind: opOpenBlind, blind: o.Source, at: o.At.UTC()})
 	case health.KindSighted:
 		m.push(op{kind: opCloseBlind, blind: o.Source, at: o.At.UTC()})
+	}
+	if (o.Kind == health.KindBlind || o.Kind == health.KindSighted) && m.opt.OnBlindChange != nil {
+		m.opt.OnBlindChange()
 	}
 	for i := range trs {
 		trs[i].At = trs[i].At.UTC()
