@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v sipp >/dev/null || need+=(sip-tester)
+command -v pdftotext >/dev/null || need+=(poppler-utils) # report tests read the PDF back
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
