@@ -29,7 +29,7 @@ func TestQuarters(t *testing.T) {
 		t.Fatalf("due %v", d)
 	}
 	q4, _ := ParseQuarter("2026q4")
-	if q4.Next() != (Quarter{2027, 1}) || q4.Due(loc) != time.Date(2027, 1, 15, 16, 0, 0, 0, time.UTC) {
+	if q4.Next() != (Quarter{2027, 1}) || q4.Next().Prev() != q4 || (Quarter{2026, 1}).Prev() != (Quarter{2025, 4}) || q4.Due(loc) != time.Date(2027, 1, 15, 16, 0, 0, 0, time.UTC) {
 		t.Fatalf("q4 next/due %v %v", q4.Next(), q4.Due(loc))
 	}
 	// 2026-06-30T17:00Z is already 1 July 01:00 in Irkutsk.

@@ -59,3 +59,11 @@ func (q Quarter) Due(loc *time.Location) time.Time {
 	n := q.Next()
 	return time.Date(n.Year, time.Month(3*(n.Q-1)+1), 16, 0, 0, 0, 0, loc).UTC()
 }
+
+// Prev returns the quarter before.
+func (q Quarter) Prev() Quarter {
+	if q.Q == 1 {
+		return Quarter{q.Year - 1, 4}
+	}
+	return Quarter{q.Year, q.Q - 1}
+}

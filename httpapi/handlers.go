@@ -49,6 +49,7 @@ type workstationDTO struct {
 	Cause     string        `json:"cause,omitempty"`
 	Since     *string       `json:"since"`
 	ProbeOnly bool          `json:"probe_only,omitempty"` // ARI blind: the state rests on SIP probes
+	Warnings  []string      `json:"warnings,omitempty"`   // e.g. qualify_off
 	Endpoints []endpointDTO `json:"endpoints"`
 }
 
@@ -57,10 +58,14 @@ func (s *Server) workstations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) workstationDTOs() []workstationDTO {
+	var warn map[string][]string
+	if s.opt.Warnings != nil {
+		warn = s.opt.Warnings()
+	}
 	views := s.opt.Live.Views()
 	out := make([]workstationDTO, 0, len(views))
 	for _, v := range views {
-		d := workstationDTO{ID: v.ID, Name: s.opt.Names[v.ID], Hotlines: s.desks[v.ID].Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Endpoints: []endpointDTO{}}
+		d := workstationDTO{ID: v.ID, Name: s.opt.Names[v.ID], Hotlines: s.desks[v.ID].Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Warnings: warn[v.ID], Endpoints: []endpointDTO{}}
 		if v.State == health.StateDown {
 			d.Cause = string(v.Cause)
 		}
@@ -438,6 +443,18 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	if redisErr != nil {
 		body["redis"].(map[string]any)["error"] = "ping failed"
+	}
+	if s.opt.Warnings != nil {
+		warn := map[string][]string{}
+		for desk, ws := range s.opt.Warnings() {
+			for _, w := range ws {
+				warn[w] = append(warn[w], desk)
+			}
+		}
+		for _, ds := range warn {
+			sort.Strings(ds)
+		}
+		body["warnings"] = warn
 	}
 	if s.opt.Status != nil {
 		for k, v := range s.opt.Status() {

@@ -68,6 +68,11 @@ type Options struct {
 	Live         Live
 	ARI          Probe
 	Metrics      func() []Metric
+	// Warnings, if set, gives configuration warnings per desk id (e.g.
+	// qualify_off), shown in /api/v1/workstations and /healthz.
+	Warnings func() map[string][]string
+	// Reports serves /api/v1/reports; nil disables it.
+	Reports Reports
 	// Hub feeds GET /api/v1/events; nil disables it.
 	Hub *Hub
 	// Status adds fields to /healthz (e.g. the monitor's write queue).
@@ -139,6 +144,12 @@ func New(opt Options) *Server {
 	mux.Handle("POST /api/v1/outages/{id}/exclusion", s.auth(roleSupervisor, s.exclude))
 	mux.Handle("DELETE /api/v1/outages/{id}/exclusion", s.auth(roleSupervisor, s.revoke))
 	mux.Handle("GET /api/v1/availability", s.auth(roleViewer, s.availability))
+	if opt.Reports != nil {
+		mux.Handle("GET /api/v1/reports", s.auth(roleViewer, s.listReports))
+		mux.Handle("GET /api/v1/reports/{file}", s.auth(roleViewer, s.getReport))
+		mux.Handle("GET /api/v1/reports/{period}/versions", s.auth(roleViewer, s.reportVersions))
+		mux.Handle("POST /api/v1/reports/{period}/submit", s.auth(roleSupervisor, s.submitReport))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &apiError{http.StatusNotFound, "no_route", "нет такого адреса API", "no such API path"})
 	})

@@ -162,3 +162,33 @@ func TestE2EMalformedAndUnknownSkipped(t *testing.T) {
 		t.Fatalf("healthz %q", hz.Status)
 	}
 }
+
+// An operator AOR with qualify off (Asterisk's default) is reported: a dead
+// phone would look registered for up to an hour.
+func TestE2EQualifyOffWarning(t *testing.T) {
+	h := newHarness(t, "op122-01", "op117-01")
+	if err := h.pbx.SetQualifyFrequency("op122-01", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.pbx.Register("op122-01", "sip:op122-01@127.0.0.1:5101")
+	h.start()
+	type ws struct {
+		ID       string   `json:"id"`
+		Warnings []string `json:"warnings"`
+	}
+	h.waitFor("qualify_off warning", func() bool {
+		var r struct{ Workstations []ws }
+		h.get("/api/v1/workstations", &r)
+		return len(r.Workstations) == 2 && strings.Join(r.Workstations[0].Warnings, ",") == "qualify_off"
+	})
+	var r struct{ Workstations []ws }
+	h.get("/api/v1/workstations", &r)
+	if len(r.Workstations[1].Warnings) != 0 {
+		t.Fatalf("op117-01 (qualify 5 s) warned: %v", r.Workstations[1].Warnings)
+	}
+	var hz struct{ Warnings map[string][]string }
+	h.get("/healthz", &hz)
+	if strings.Join(hz.Warnings["qualify_off"], ",") != "op122-01" {
+		t.Fatalf("healthz warnings %v", hz.Warnings)
+	}
+}

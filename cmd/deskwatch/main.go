@@ -25,6 +25,10 @@ const usage = `usage: deskwatch <command> [flags]
 commands:
   serve  -config FILE          run the monitor and the HTTP API
   demo   [-listen ADDR]        run against a bundled simulated PBX with 20 desks
+  report -config FILE -period 2026Q3 -format pdf|xlsx|csv|json [-out FILE]
+                               write a quarter's report
+  report submit -config FILE -period 2026Q3
+                               freeze the quarter's report as submitted
   config check FILE            validate a configuration file
 
 common flags: -log-format json|console, -log-level debug|info|warn|error
@@ -43,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, args[1:], stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(ctx, args[1:], stdout, stderr)
 	case "config":
 		if len(args) != 3 || args[1] != "check" {
 			fmt.Fprint(stderr, "usage: deskwatch config check FILE\n")

@@ -18,6 +18,7 @@ import (
 	"deskwatch/config"
 	"deskwatch/health"
 	"deskwatch/httpapi"
+	"deskwatch/internal/audit"
 	"deskwatch/internal/monitor"
 	"deskwatch/store"
 )
@@ -80,6 +81,16 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	hub := httpapi.NewHub()
 	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll})
 
+	epDesk := map[string]string{}
+	for _, w := range wss {
+		for _, e := range w.Endpoints {
+			epDesk[e] = w.ID
+		}
+	}
+	aud := audit.New(audit.Options{Reader: ac, Endpoints: epDesk, ErrNotFnd: ari.ErrNotFound,
+		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
+		Logger: log.With().Str("component", "audit").Logger()})
+
 	names := map[string]string{}
 	for _, w := range cfg.Workstations {
 		names[w.ID] = w.Name
@@ -90,7 +101,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	}
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
-		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
+		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: aud.Warnings,
+		Reports: newReports(cfg, st, nil, nil), NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
 		Logger:  log.With().Str("component", "http").Logger(),
 		Metrics: func() []httpapi.Metric { return metrics(ac, mon) },
 		Status: func() map[string]any {
@@ -116,7 +128,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); aud.Run(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

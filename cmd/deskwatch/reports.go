@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"deskwatch/config"
+	"deskwatch/health"
+	"deskwatch/httpapi"
+	"deskwatch/report"
+	"deskwatch/store"
+)
+
+// reports implements httpapi.Reports over the store (and, when present, the journal).
+type reports struct {
+	b       *report.Builder
+	st      *store.Store
+	missing func(ctx context.Context, from, to time.Time) (int, error)
+}
+
+// storeSources gives the report builder every desk's spans and the blind time.
+type storeSources struct{ st *store.Store }
+
+func (s storeSources) Spans(ctx context.Context, from, to time.Time) ([]health.Span, error) {
+	return s.st.Spans(ctx, store.SpanQuery{From: from, To: to})
+}
+
+func (s storeSources) Blind(ctx context.Context, from, to time.Time) ([]health.Interval, error) {
+	return s.st.Blind(ctx, from, to)
+}
+
+func newReports(cfg *config.Config, st *store.Store, journal report.JournalSource, missing func(context.Context, time.Time, time.Time) (int, error)) *reports {
+	return &reports{b: &report.Builder{Desks: cfg.HealthWorkstations(), Location: cfg.Location(), Sources: storeSources{st}, Journal: journal}, st: st, missing: missing}
+}
+
+func (r *reports) Build(ctx context.Context, q health.Quarter) (*report.Report, error) {
+	return r.b.Build(ctx, q)
+}
+
+func (r *reports) Submitted(ctx context.Context, q health.Quarter) ([]httpapi.Frozen, error) {
+	srs, err := r.st.SubmittedReports(ctx, q.String())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]httpapi.Frozen, len(srs))
+	for i, s := range srs {
+		out[i] = httpapi.Frozen{Version: s.Version, SubmittedAt: s.SubmittedAt, By: s.By, InputsHash: s.InputsHash, JSON: s.Report}
+	}
+	return out, nil
+}
+
+func (r *reports) Submit(ctx context.Context, q health.Quarter, f httpapi.Frozen) (int, error) {
+	return r.st.SubmitReport(ctx, q.String(), store.SubmittedReport{SubmittedAt: f.SubmittedAt, By: f.By, InputsHash: f.InputsHash, Report: f.JSON})
+}
+
+func (r *reports) Missing(ctx context.Context, q health.Quarter) (int, error) {
+	if r.missing == nil {
+		return 0, nil
+	}
+	p := q.Range(r.b.Location)
+	return r.missing(ctx, p.Start, p.End)
+}
+
+// offline opens the configured Redis for a one-shot command.
+func offline(path string) (*config.Config, *store.Store, func(), error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ropt, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("redis.url: %w", err)
+	}
+	if pw, err := cfg.RedisPassword(); err != nil {
+		return nil, nil, nil, err
+	} else if pw != "" {
+		ropt.Password = pw
+	}
+	rdb := redis.NewClient(ropt)
+	return cfg, store.New(rdb, cfg.Redis.Prefix, zerolog.Nop()), func() { rdb.Close() }, nil
+}
+
+// cmdReport: deskwatch report --period 2026Q3 --format pdf [--out FILE]
+// and deskwatch report submit --period 2026Q3.
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	submit := len(args) > 0 && args[0] == "submit"
+	if submit {
+		args = args[1:]
+	}
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "/etc/deskwatch/deskwatch.yaml", "configuration file")
+	period := fs.String("period", "", "quarter, e.g. 2026Q3 (default: the last ended quarter)")
+	format := fs.String("format", "pdf", "pdf, xlsx, csv or json")
+	out := fs.String("out", "", "output file (default: deskwatch-PERIOD.FORMAT; - for stdout)")
+	lang := fs.String("lang", "ru", "ru or en")
+	by := fs.String("by", os.Getenv("USER"), "who submits (recorded with the frozen version)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	cfg, st, closeFn, err := offline(*path)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	now := time.Now().UTC()
+	q := health.QuarterOf(now, cfg.Location()).Prev()
+	if *period != "" {
+		if q, err = health.ParseQuarter(*period); err != nil {
+			return usageError{err}
+		}
+	}
+	rs := newReports(cfg, st, nil, nil)
+	if submit {
+		v, created, err := httpapi.SubmitQuarter(ctx, rs, q, *by, now)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(stdout, "Отчёт за %s представлен: версия %d / Report %s submitted: version %d\n", q, v, q, v)
+		} else {
+			fmt.Fprintf(stdout, "Отчёт за %s не изменился с версии %d / Report %s unchanged since version %d\n", q, v, q, v)
+		}
+		return nil
+	}
+	write := map[string]func(io.Writer, *report.Report) error{"pdf": report.WritePDF, "xlsx": report.WriteXLSX, "csv": report.WriteCSV, "json": report.WriteJSON}[*format]
+	if write == nil {
+		return usageError{fmt.Errorf("-format %q: want pdf, xlsx, csv or json", *format)}
+	}
+	r, err := rs.Build(ctx, q)
+	if err != nil {
+		return err
+	}
+	frozen, err := rs.Submitted(ctx, q)
+	if err != nil {
+		return err
+	}
+	r.Status, _ = httpapi.ReportStatus(now, r, frozen)
+	r.Version = len(frozen) + 1
+	if r.Status == report.StatusSubmitted {
+		r.Version = len(frozen)
+	}
+	if *lang == "en" {
+		r.Lang = report.LangEN
+	}
+	name := *out
+	if name == "" {
+		name = fmt.Sprintf("deskwatch-%s.%s", q, *format)
+	}
+	if name == "-" {
+		return write(stdout, r)
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(write(f, r), f.Close()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: N=%d D=%.4f%% (%s)\n", name, r.N, r.D, r.Status)
+	return nil
+}
