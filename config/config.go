@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
 
+	"deskwatch/alerts"
 	"deskwatch/health"
 )
 
@@ -51,6 +52,8 @@ type Config struct {
 	HTTP         HTTPConfig          `yaml:"http"`
 	Hotlines     []string            `yaml:"hotlines"` // extra numbers beyond 122 and 117
 	Workstations []WorkstationConfig `yaml:"workstations"`
+	SIP          SIPConfig           `yaml:"sip"`
+	Alerts       alerts.Config       `yaml:"alerts"`
 
 	lines map[string]int // field path -> YAML line, filled by Parse
 	loc   *time.Location // set by a successful Validate
@@ -184,6 +187,8 @@ func (c *Config) setDefaults() {
 	for i := range c.HTTP.Tokens {
 		c.HTTP.Tokens[i].SHA256 = strings.ToLower(c.HTTP.Tokens[i].SHA256)
 	}
+	c.SIP.setDefaults()
+	c.Alerts.SetDefaults()
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,6 +85,50 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		if d.expect(n, yaml.ScalarNode, path) {
 			v.SetString(n.Value)
 		}
+	case v.Kind() == reflect.Pointer: // *int, *bool: "set" vs "left to the default"
+		p := reflect.New(v.Type().Elem())
+		d.value(n, p.Elem(), path)
+		v.Set(p)
+	case v.Kind() == reflect.Int:
+		if !d.expect(n, yaml.ScalarNode, path) {
+			return
+		}
+		i, err := strconv.Atoi(n.Value)
+		if err != nil || n.ShortTag() != "!!int" {
+			d.addf(path, n.Line, "%q is not a whole number", n.Value)
+			return
+		}
+		v.SetInt(int64(i))
+	case v.Kind() == reflect.Bool:
+		if !d.expect(n, yaml.ScalarNode, path) {
+			return
+		}
+		b, err := strconv.ParseBool(strings.ToLower(n.Value))
+		if err != nil || n.ShortTag() != "!!bool" {
+			d.addf(path, n.Line, "%q is not true or false", n.Value)
+			return
+		}
+		v.SetBool(b)
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		if !d.expect(n, yaml.MappingNode, path) {
+			return
+		}
+		m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			kn, vn := n.Content[i], n.Content[i+1]
+			p := path + "." + kn.Value
+			if first, dup := seen[kn.Value]; dup {
+				d.addf(p, kn.Line, "duplicate key (first set at line %d)", first)
+				continue
+			}
+			seen[kn.Value] = kn.Line
+			d.lines[p] = kn.Line
+			e := reflect.New(v.Type().Elem()).Elem()
+			d.value(vn, e, p)
+			m.SetMapIndex(reflect.ValueOf(kn.Value).Convert(v.Type().Key()), e)
+		}
+		v.Set(m)
 	case v.Kind() == reflect.Slice:
 		if !d.expect(n, yaml.SequenceNode, path) {
 			return

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"deskwatch/alerts"
 )
 
 var (
@@ -31,6 +33,18 @@ func (c *Config) Validate() error {
 	v.redis()
 	v.http()
 	v.workstations(v.hotlines())
+	eps := map[string]bool{}
+	for _, w := range v.c.Workstations {
+		for _, e := range w.Endpoints {
+			eps[e] = true
+		}
+	}
+	v.sip(eps)
+	for _, err := range v.c.Alerts.Validate(v.c.AllHotlines()...) {
+		if p, ok := errors.AsType[*alerts.Problem](err); ok {
+			v.addf(p.Path, "%s", p.Msg)
+		}
+	}
 	return errors.Join(v.errs...)
 }
 

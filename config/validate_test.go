@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // A valid config is ok() with the lines replaced; cases write their YAML out
@@ -434,5 +435,29 @@ func TestValidateWithoutLines(t *testing.T) {
 		`workstations[1].endpoints[0]: "PJSIP/a" is already used by workstation a`
 	if err := c.Validate(); err == nil || err.Error() != want {
 		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func TestSIPSection(t *testing.T) {
+	t.Setenv("DESKWATCH_ARI_PASSWORD", "x")
+	base := `ari: {url: "http://127.0.0.1:8088/ari", username: u, password_env: DESKWATCH_ARI_PASSWORD}
+redis: {url: "redis://127.0.0.1:6379/0"}
+http: {listen: "127.0.0.1:8080"}
+workstations:
+  - {id: a, hotlines: ["122"], endpoints: ["PJSIP/a"]}
+`
+	cfg, err := Parse([]byte(base + "sip: {enabled: true, pbx: \"sip:10.0.0.5:5060\", contacts: {PJSIP/a: \"sip:a@10.0.0.21\"}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.SIP; s.Interval != 5*time.Second || s.Timeout != 2*time.Second || s.Misses != 2 || s.Answers != 1 || s.Listen != "0.0.0.0:0" {
+		t.Fatalf("defaults %+v", s)
+	}
+	_, err = Parse([]byte(base + "sip: {enabled: true, interval: 500ms, timeout: 3s, misses: 0, pbx: \"http://x\", contacts: {PJSIP/zz: \"nope\"}}\n"))
+	for _, want := range []string{"sip.interval (line 6): 500ms is below the minimum of 1s", "sip.pbx (line 6): \"http://x\" is not a SIP URI",
+		"sip.contacts.PJSIP/zz", "endpoint \"PJSIP/zz\" is on no workstation", "\"nope\" is not a SIP URI"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
 	}
 }

@@ -1,0 +1,102 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Webhook request headers set by deskwatch.
+const (
+	HeaderSignature = "X-Deskwatch-Signature" // sha256=<hex HMAC-SHA256(key, body)>
+	HeaderEvent     = "X-Deskwatch-Event"     // firing | resolved
+	HeaderDelivery  = "X-Deskwatch-Delivery"  // same for every attempt of one event
+)
+
+type webhook struct {
+	cfg    WebhookConfig
+	secret []byte
+	client *http.Client
+}
+
+func newWebhook(cfg WebhookConfig, client *http.Client) (*webhook, error) {
+	w := &webhook{cfg: cfg, client: client}
+	if cfg.SecretEnv != "" {
+		s, err := readSecret(cfg.SecretEnv, "")
+		if err != nil {
+			return nil, fmt.Errorf("secret_env: %w", err)
+		}
+		w.secret = []byte(s)
+	}
+	return w, nil
+}
+
+// Sign returns the X-Deskwatch-Signature value for body: receivers compute
+// it with their copy of the key and compare with hmac.Equal.
+func Sign(key, body []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+func (w *webhook) deliver(ctx context.Context, ev Event) (bool, time.Duration, error) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return false, 0, fmt.Errorf("encode: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return false, 0, errors.New("invalid webhook URL") // not echoed: it may hold a token
+	}
+	for k, v := range w.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("User-Agent", "deskwatch")
+	req.Header.Set(HeaderEvent, ev.Kind)
+	req.Header.Set(HeaderDelivery, deliveryID(ev, ev.Kind))
+	if w.secret != nil {
+		req.Header.Set(HeaderSignature, Sign(w.secret, body))
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %s", w.cfg.Timeout)
+		}
+		return true, 0, fmt.Errorf("POST: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+		return false, 0, nil
+	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
+		return true, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("receiver answered %s", resp.Status)
+	default:
+		return false, 0, fmt.Errorf("receiver answered %s (not retried)", resp.Status)
+	}
+}
+
+// retryAfter reads a Retry-After in seconds (the HTTP-date form is ignored).
+func retryAfter(s string) time.Duration {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	return 0
+}
