@@ -7,6 +7,7 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v pdftotext >/dev/null || need+=(poppler-utils) # report tests read the PDF back
+[ -x /usr/bin/chromium ] || need+=(chromium) # the web board's tests drive headless Chromium
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

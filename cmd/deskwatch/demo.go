@@ -89,6 +89,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, `
 deskwatch demo is running: %d desks on a simulated PBX at %s
 API:   %s
+Board: %s/   (open it in a browser and paste the token)
 Token: %s   (role supervisor)
 
 Try:
@@ -97,7 +98,7 @@ Try:
   curl -s -H 'Authorization: Bearer %s' '%s/api/v1/availability?from=%s&to=%s'
 
 Stop with Ctrl-C.
-`, len(phones), pbx.URL(), base, token, token, base, token, base, token, base,
+`, len(phones), pbx.URL(), base, base, token, token, base, token, base, token, base,
 			time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339))
 	})
 }

@@ -32,6 +32,7 @@ type harness struct {
 	phones []string
 	token  string
 	api    string
+	listen string       // the API's address after the first start: a restart keeps it
 	clock  atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
 
 	mu     sync.Mutex
@@ -74,6 +75,10 @@ func (h *harness) config() *config.Config {
 	h.t.Helper()
 	sum := sha256.Sum256([]byte(h.token))
 	vsum := sha256.Sum256([]byte("test-token-viewer"))
+	listen := "127.0.0.1:0"
+	if h.listen != "" {
+		listen = h.listen // a restart listens where the clients (a browser) know it
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `timezone: Asia/Irkutsk
 ari:
@@ -87,12 +92,12 @@ redis:
   url: redis://%s/0
   prefix: "dwtest:"
 http:
-  listen: 127.0.0.1:0
+  listen: %s
   tokens:
     - {name: duty, role: supervisor, sha256: "%s"}
     - {name: board, role: viewer, sha256: "%s"}
 workstations:
-`, h.pbx.URL(), h.redis.Addr(), hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]))
+`, h.pbx.URL(), h.redis.Addr(), listen, hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]))
 	for _, p := range h.phones {
 		line := p[2:5]
 		fmt.Fprintf(&b, "  - {id: %s, name: \"АРМ %s\", hotlines: [\"%s\"], endpoints: [\"PJSIP/%s\"]}\n", p, p, line, p)
@@ -104,7 +109,8 @@ workstations:
 	return cfg
 }
 
-// start runs the daemon and waits until ARI is connected.
+// start runs the daemon and waits until ARI is connected. The first start
+// listens on a free port; later ones (after stop) on the same address.
 func (h *harness) start() {
 	h.t.Helper()
 	h.mu.Lock()
@@ -123,6 +129,7 @@ func (h *harness) start() {
 	select {
 	case a := <-ready:
 		h.api = "http://" + a
+		h.listen = a
 	case err := <-done:
 		cancel()
 		h.t.Fatalf("daemon exited: %v", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"deskwatch/alerts"
 	"deskwatch/ari"
 	"deskwatch/config"
 	"deskwatch/health"
@@ -21,6 +22,7 @@ import (
 	"deskwatch/internal/audit"
 	"deskwatch/internal/monitor"
 	"deskwatch/store"
+	"deskwatch/web"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -91,6 +93,13 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
 		Logger: log.With().Str("component", "audit").Logger()})
 
+	rs := newReports(cfg, st, nil, nil)
+	notifier, err := alerts.NewNotifier(cfg.Alerts, log.With().Str("component", "alerts").Logger(), alerts.NotifierOptions{Location: cfg.Location()})
+	if err != nil {
+		return fmt.Errorf("alerts: %w", err)
+	}
+	runner := alerts.NewRunner(alerts.NewEvaluator(cfg.Alerts.Rules, cfg.Location()), notifier, newAlertInput(cfg, mon, rs).input, time.Second, log.With().Str("component", "alerts").Logger())
+
 	names := map[string]string{}
 	for _, w := range cfg.Workstations {
 		names[w.ID] = w.Name
@@ -102,9 +111,9 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
 		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: aud.Warnings,
-		Reports: newReports(cfg, st, nil, nil), NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
+		Reports: rs, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
 		Logger:  log.With().Str("component", "http").Logger(),
-		Metrics: func() []httpapi.Metric { return metrics(ac, mon) },
+		Metrics: func() []httpapi.Metric { return metrics(ac, mon, notifier) },
 		Status: func() map[string]any {
 			s := mon.Stats()
 			m := map[string]any{"monitor": map[string]any{"writes_ok": s.StoreOK, "queued_writes": s.Queued}}
@@ -118,7 +127,12 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	srv := &http.Server{Handler: routes(api, web.Handler(), streams), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	// Shutdown waits for requests to finish, and an event stream never does:
+	// end the streams first so browsers reconnect (to the next process).
+	srv.RegisterOnShutdown(endStreams)
 	log.Info().Str("addr", ln.Addr().String()).Msg("API listening")
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -128,8 +142,14 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); aud.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error().Err(err).Msg("alerts stopped")
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -153,6 +173,26 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	return first
 }
 
+// routes puts the supervisors' board at "/" beside the API. Requests to the
+// event stream also end when streams is done (at shutdown).
+func routes(api, board http.Handler, streams context.Context) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/metrics", api)
+	mux.Handle("/", board)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/events" {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			stop := context.AfterFunc(streams, cancel)
+			defer stop()
+			r = r.WithContext(ctx)
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
 // storeAdapter maps the API's query onto the store's.
 type storeAdapter struct{ *store.Store }
 
@@ -160,7 +200,7 @@ func (a storeAdapter) Spans(ctx context.Context, q httpapi.SpanQuery) ([]health.
 	return a.Store.Spans(ctx, store.SpanQuery{From: q.From, To: q.To, Workstations: q.Workstations, Open: q.Open})
 }
 
-func metrics(ac *ari.Client, mon *monitor.Monitor) []httpapi.Metric {
+func metrics(ac *ari.Client, mon *monitor.Monitor, n *alerts.Notifier) []httpapi.Metric {
 	as, ms := ac.Stats(), mon.Stats()
 	b := func(v bool) float64 {
 		if v {
@@ -174,7 +214,7 @@ func metrics(ac *ari.Client, mon *monitor.Monitor) []httpapi.Metric {
 	g := func(name, help string, v float64) httpapi.Metric {
 		return httpapi.Metric{Name: name, Help: help, Type: "gauge", Value: v}
 	}
-	return []httpapi.Metric{
+	out := []httpapi.Metric{
 		g("deskwatch_ari_connected", "1 while the ARI WebSocket is subscribed and snapshotted.", b(as.Connected)),
 		c("deskwatch_ari_messages_total", "ARI WebSocket messages read.", float64(as.Messages)),
 		c("deskwatch_ari_malformed_total", "ARI messages skipped as malformed.", float64(as.Malformed)),
@@ -187,4 +227,12 @@ func metrics(ac *ari.Client, mon *monitor.Monitor) []httpapi.Metric {
 		g("deskwatch_store_queued_writes", "Writes waiting for Redis.", float64(ms.Queued)),
 		g("deskwatch_store_ok", "1 while writes to Redis succeed.", b(ms.StoreOK)),
 	}
+	for _, cs := range n.Stats() {
+		l := map[string]string{"channel": cs.Name, "kind": cs.Kind}
+		out = append(out,
+			httpapi.Metric{Name: "deskwatch_alerts_delivered_total", Help: "Alert notifications delivered.", Type: "counter", Labels: l, Value: float64(cs.Delivered)},
+			httpapi.Metric{Name: "deskwatch_alerts_failed_total", Help: "Alert notifications given up after retries.", Type: "counter", Labels: l, Value: float64(cs.Failed)},
+			httpapi.Metric{Name: "deskwatch_alerts_dropped_total", Help: "Alert notifications dropped on a full queue.", Type: "counter", Labels: l, Value: float64(cs.Dropped)})
+	}
+	return out
 }
