@@ -32,6 +32,8 @@ type harness struct {
 	phones []string
 	token  string
 	api    string
+	// extraYAML is appended to the generated config (top-level sections).
+	extraYAML string
 	listen string       // the API's address after the first start: a restart keeps it
 	clock  atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
 
@@ -102,6 +104,7 @@ workstations:
 		line := p[2:5]
 		fmt.Fprintf(&b, "  - {id: %s, name: \"АРМ %s\", hotlines: [\"%s\"], endpoints: [\"PJSIP/%s\"]}\n", p, p, line, p)
 	}
+	b.WriteString(h.extraYAML)
 	cfg, err := config.Parse([]byte(b.String()))
 	if err != nil {
 		h.t.Fatalf("config: %v", err)
