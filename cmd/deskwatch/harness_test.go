@@ -34,8 +34,8 @@ type harness struct {
 	api    string
 	// extraYAML is appended to the generated config (top-level sections).
 	extraYAML string
-	listen string       // the API's address after the first start: a restart keeps it
-	clock  atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
+	listen    string       // the API's address after the first start: a restart keeps it
+	clock     atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
