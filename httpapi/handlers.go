@@ -16,6 +16,8 @@ import (
 	"deskwatch/health"
 )
 
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
 func rfc(t time.Time) *string {
 	if t.IsZero() {
 		return nil
@@ -33,11 +35,14 @@ type endpointDTO struct {
 	Probe       *probeDTO `json:"probe"`
 }
 
-// probeDTO is the verdict of deskwatch's own SIP probes.
+// probeDTO is what deskwatch's own SIP probes say: the verdict after the
+// misses/answers hysteresis, and the last probe's code and round trip.
 type probeDTO struct {
-	Result string  `json:"result"` // ok | lost
-	Code   int     `json:"code,omitempty"`
+	Result string  `json:"result,omitempty"` // ok | lost; empty before a verdict
+	Alive  bool    `json:"alive"`            // the last probe was answered
+	Code   int     `json:"code,omitempty"`   // its response code (503: do-not-disturb?)
 	RTTms  float64 `json:"rtt_ms,omitempty"`
+	Misses int     `json:"misses,omitempty"` // consecutive unanswered probes
 	At     *string `json:"at"`
 }
 
@@ -62,6 +67,10 @@ func (s *Server) workstationDTOs() []workstationDTO {
 	if s.opt.Warnings != nil {
 		warn = s.opt.Warnings()
 	}
+	var probes map[string]ProbeResult
+	if s.opt.Probes != nil {
+		probes = s.opt.Probes()
+	}
 	views := s.opt.Live.Views()
 	out := make([]workstationDTO, 0, len(views))
 	for _, v := range views {
@@ -71,8 +80,10 @@ func (s *Server) workstationDTOs() []workstationDTO {
 		}
 		for _, e := range v.Endpoints {
 			ed := endpointDTO{ID: e.ID, State: string(e.State), Cause: string(e.Cause), Contact: e.Contact, LastEventAt: rfc(e.LastEventAt)}
-			if e.Probe != "" {
-				ed.Probe = &probeDTO{Result: e.Probe, Code: e.ProbeCode, RTTms: float64(e.ProbeRTT.Microseconds()) / 1000, At: rfc(e.ProbeAt)}
+			if last, ok := probes[e.ID]; ok {
+				ed.Probe = &probeDTO{Result: e.Probe, Alive: last.Alive, Code: last.Code, RTTms: ms(last.RTT), Misses: last.Misses, At: rfc(last.At)}
+			} else if e.Probe != "" {
+				ed.Probe = &probeDTO{Result: e.Probe, Alive: e.Probe == "ok", Code: e.ProbeCode, RTTms: ms(e.ProbeRTT), At: rfc(e.ProbeAt)}
 			}
 			d.Endpoints = append(d.Endpoints, ed)
 		}
@@ -485,12 +496,22 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 
 // writeMetrics renders the Prometheus text format, one HELP/TYPE per name.
 func writeMetrics(w io.Writer, ms []Metric) {
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
+	family := func(m Metric) string {
+		if m.Type == "histogram" {
+			for _, suf := range []string{"_bucket", "_sum", "_count"} {
+				if f, ok := strings.CutSuffix(m.Name, suf); ok {
+					return f
+				}
+			}
+		}
+		return m.Name
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return family(ms[i]) < family(ms[j]) })
 	last := ""
 	for _, m := range ms {
-		if m.Name != last {
-			fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", m.Name, m.Help, m.Name, m.Type)
-			last = m.Name
+		if f := family(m); f != last {
+			fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f, m.Help, f, m.Type)
+			last = f
 		}
 		fmt.Fprint(w, m.Name)
 		if len(m.Labels) > 0 {

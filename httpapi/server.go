@@ -52,6 +52,15 @@ type Metric struct {
 	Value            float64
 }
 
+// ProbeResult is the last OPTIONS probe of an endpoint.
+type ProbeResult struct {
+	At     time.Time
+	Alive  bool
+	Code   int
+	RTT    time.Duration
+	Misses int
+}
+
 // Token is an accepted API token, kept as the SHA-256 of its value.
 type Token struct {
 	Name, Role string // role: viewer | supervisor
@@ -71,6 +80,8 @@ type Options struct {
 	// Warnings, if set, gives configuration warnings per desk id (e.g.
 	// qualify_off), shown in /api/v1/workstations and /healthz.
 	Warnings func() map[string][]string
+	// Probes, if set, gives the last SIP probe of each endpoint.
+	Probes func() map[string]ProbeResult
 	// Reports serves /api/v1/reports; nil disables it.
 	Reports Reports
 	// Hub feeds GET /api/v1/events; nil disables it.

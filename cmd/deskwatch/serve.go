@@ -83,13 +83,20 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	hub := httpapi.NewHub()
 	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll})
 
+	var probe *probing
+	if cfg.SIP.Enabled {
+		if probe, err = newProbing(cfg, log); err != nil {
+			return fmt.Errorf("sip: %w", err)
+		}
+	}
+
 	epDesk := map[string]string{}
 	for _, w := range wss {
 		for _, e := range w.Endpoints {
 			epDesk[e] = w.ID
 		}
 	}
-	aud := audit.New(audit.Options{Reader: ac, Endpoints: epDesk, ErrNotFnd: ari.ErrNotFound,
+	aud := audit.New(audit.Options{Reader: ac, Endpoints: epDesk, ErrNotFnd: ari.ErrNotFound, Probed: probe.probed, OnContact: probe.contact,
 		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
 		Logger: log.With().Str("component", "audit").Logger()})
 
@@ -111,9 +118,9 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
 		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: aud.Warnings,
-		Reports: rs, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
+		Reports: rs, Probes: probe.results, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
 		Logger:  log.With().Str("component", "http").Logger(),
-		Metrics: func() []httpapi.Metric { return metrics(ac, mon, notifier) },
+		Metrics: func() []httpapi.Metric { return append(metrics(ac, mon, notifier), probe.metrics()...) },
 		Status: func() map[string]any {
 			s := mon.Stats()
 			m := map[string]any{"monitor": map[string]any{"writes_ok": s.StoreOK, "queued_writes": s.Queued}}
@@ -141,8 +148,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
-	wg.Add(5)
+	errc := make(chan error, 8) // room for every goroutine: none may block on exit
+	wg.Add(4)
 	go func() { defer wg.Done(); aud.Run(ctx) }()
 	go func() {
 		defer wg.Done()
@@ -157,7 +164,22 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		}
 	}()
 	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
-	go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
+	if probe != nil {
+		// ARI evidence passes through the prober's contact learning.
+		tee := make(chan health.Observation, 256)
+		wg.Add(3)
+		go func() { defer wg.Done(); probe.tee(ctx, tee, mon.Input()) }()
+		go func() { defer wg.Done(); errc <- ac.Run(ctx, tee) }()
+		go func() {
+			defer wg.Done()
+			if err := probe.p.Run(ctx, mon.Input()); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("sip probes: %w", err)
+			}
+		}()
+	} else {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
+	}
 
 	var first error
 	select {

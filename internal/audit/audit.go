@@ -45,12 +45,15 @@ type Options struct {
 	// is taken to have the endpoint's resource name (the usual layout).
 	Endpoints map[string]string
 	// Probed reports whether deskwatch's own probes watch an endpoint.
-	Probed    func(endpoint string) bool
-	Ready     func() bool   // ARI connected
-	Every     time.Duration // re-check period; default 1 h
-	Logger    zerolog.Logger
-	Now       func() time.Time
-	Workers   int // concurrent REST reads; default 8
+	Probed  func(endpoint string) bool
+	Ready   func() bool   // ARI connected
+	Every   time.Duration // re-check period; default 1 h
+	Logger  zerolog.Logger
+	Now     func() time.Time
+	Workers int // concurrent REST reads; default 8
+	// OnContact, if set, receives each registered AOR's current contact:
+	// the snapshot of endpoints carries none, and the SIP probes need them.
+	OnContact func(endpoint, contact string)
 	ErrNotFnd error
 }
 
@@ -117,6 +120,9 @@ func (a *Auditor) Check(ctx context.Context) {
 						f.QualifyFrequency = int(q)
 					}
 					f.Contact = m["contact"]
+					if f.Contact != "" && a.opt.OnContact != nil {
+						a.opt.OnContact(j.ep, f.Contact)
+					}
 				}
 				a.mu.Lock()
 				a.findings[j.ep] = f

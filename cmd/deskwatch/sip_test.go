@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"deskwatch/internal/pbxsim"
+)
+
+// With qualify off on the PBX, only deskwatch's own SIP probes see a phone
+// die: the desk goes down (source sip) and comes back; the PBX going silent
+// takes every desk down with cause pbx at one instant, and back.
+func TestE2ESIPProbes(t *testing.T) {
+	h := newHarness(t, "op122-01", "op117-01")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	phones := map[string]*pbxsim.Phone{}
+	for _, ep := range []string{"op122-01", "op117-01"} {
+		ph, err := pbxsim.NewPhone(ctx, ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phones[ep] = ph
+		if err := h.pbx.SetQualifyFrequency(ep, 0); err != nil {
+			t.Fatal(err)
+		}
+		h.pbx.Register(ep, ph.URI())
+	}
+	pbxSIP, err := pbxsim.NewPhone(ctx, "asterisk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.extraYAML = "sip: {enabled: true, listen: \"127.0.0.1:0\", interval: 1s, timeout: 400ms, misses: 2, answers: 1, pbx: \"" + pbxSIP.URI() + "\"}\n"
+	h.start()
+	h.waitFor("desks up", func() bool { return h.desk("op122-01").State == "up" && h.desk("op117-01").State == "up" })
+
+	// The probe's last answer is shown per endpoint; probed endpoints get
+	// no qualify_off warning.
+	type ep struct {
+		Probe *struct {
+			Alive bool    `json:"alive"`
+			Code  int     `json:"code"`
+			RTTms float64 `json:"rtt_ms"`
+		} `json:"probe"`
+	}
+	type ws struct {
+		ID        string   `json:"id"`
+		Warnings  []string `json:"warnings"`
+		Endpoints []ep     `json:"endpoints"`
+	}
+	h.waitFor("probe results", func() bool {
+		var r struct{ Workstations []ws }
+		h.get("/api/v1/workstations", &r)
+		p := r.Workstations[0].Endpoints[0].Probe
+		return p != nil && p.Alive && p.Code == 200 && p.RTTms > 0
+	})
+
+	phones["op122-01"].Silent(true)
+	h.waitFor("probe loses op122-01", func() bool { return h.desk("op122-01").State == "down" })
+	if d := h.desk("op122-01"); d.Cause != "unreachable" {
+		t.Fatalf("cause %q", d.Cause)
+	}
+	o := h.outagesOf("op122-01")
+	if len(o) != 1 || strings.Join(o[0].Sources, ",") != "sip" {
+		t.Fatalf("spans %+v", o)
+	}
+	phones["op122-01"].Silent(false)
+	h.waitFor("op122-01 back", func() bool { return h.desk("op122-01").State == "up" })
+
+	pbxSIP.Silent(true)
+	h.waitFor("PBX down", func() bool { return h.desk("op122-01").State == "down" && h.desk("op117-01").State == "down" })
+	a, b := h.desk("op122-01"), h.desk("op117-01")
+	if a.Cause != "pbx" || b.Cause != "pbx" || a.Since != b.Since {
+		t.Fatalf("PBX down: %+v %+v: want cause pbx at one instant", a, b)
+	}
+	pbxSIP.Silent(false)
+	h.waitFor("PBX back", func() bool { return h.desk("op122-01").State == "up" && h.desk("op117-01").State == "up" })
+	if o := h.outagesOf("op117-01"); len(o) != 1 || o[0].Cause != "pbx" || o[0].End == nil {
+		t.Fatalf("op117-01 spans %+v", o)
+	}
+	if body := h.metricsText(); !strings.Contains(body, "# TYPE deskwatch_sip_probe_rtt_seconds histogram") || !strings.Contains(body, "deskwatch_sip_probes_total ") {
+		t.Fatalf("metrics:\n%s", body)
+	}
+}

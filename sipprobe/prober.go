@@ -1,0 +1,567 @@
+package sipprobe
+
+import (
+	"container/heap"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"deskwatch/health"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/rs/zerolog"
+)
+
+// Options configure a Prober. Zero values take the defaults noted.
+type Options struct {
+	Logger zerolog.Logger
+	// Interval between two probes of a target. Default 5 s, at least 1 s.
+	Interval time.Duration
+	// Timeout: how long a probe waits for its final response; shorter than
+	// Interval. Default 2 s, or Interval/2 when that is shorter.
+	Timeout time.Duration
+	// MissesBeforeDown consecutive misses report a target lost. Default 2.
+	MissesBeforeDown int
+	// AnswersBeforeUp consecutive answers report a lost target back. Default 1.
+	AnswersBeforeUp int
+	// PBX is the SIP URI of the PBX, e.g. "sip:127.0.0.1:5060". When set it
+	// is probed on the same schedule for KindPBXDown / KindPBXUp.
+	PBX string
+	// Listen is the local UDP address ("ip:port") that UDP probes leave from
+	// and their answers come back to. Default "0.0.0.0:0". TCP and TLS
+	// probes use outgoing connections, kept open between probes.
+	Listen string
+	// Host is written into Via and From. Default: Listen's IP; when that is
+	// unspecified, per target the local address that routes to it.
+	Host string
+	// TLSConfig for sips: and ;transport=tls contacts. Nil: system roots,
+	// the contact's host as ServerName.
+	TLSConfig *tls.Config
+	// FromUser is the user part of From and the User-Agent. Default "deskwatch".
+	FromUser string
+	// MaxConnecting bounds the probes that dial (TCP, TLS) or resolve a host
+	// name at once, each in a goroutine. Default 1024. UDP probes to an IP
+	// need no goroutine; probes in flight are at most one per target.
+	MaxConnecting int
+	Now           func() time.Time // default time.Now; stamps observations
+}
+
+// TargetOptions override Options for one target. Zero values inherit.
+type TargetOptions struct {
+	Interval         time.Duration
+	Timeout          time.Duration
+	MissesBeforeDown int
+	AnswersBeforeUp  int
+}
+
+// Last is the latest probe of a target, for the API and metrics.
+type Last struct {
+	At      time.Time // answer received or, for a miss, its deadline; zero: not probed yet
+	Alive   bool
+	Code    int
+	RTT     time.Duration
+	Misses  int // consecutive misses so far
+	Contact string
+	Reason  string
+}
+
+// minInterval is the smallest Interval New accepts; tests lower it.
+var minInterval = time.Second
+
+const (
+	defaultInterval      = 5 * time.Second
+	defaultTimeout       = 2 * time.Second
+	defaultMaxConnecting = 1024
+)
+
+// Prober sends SIP OPTIONS to operator phones (and the PBX) and reports
+// their reachability as health.Observations. Create it with New, add targets
+// with SetTarget at any time, and call Run once.
+type Prober struct {
+	opts Options
+	log  zerolog.Logger
+	cfg  config         // defaults for targets
+	host string         // Via/From host; "" = per target
+	conn net.PacketConn // UDP probes leave from here and their answers come back
+	port int            // conn's port, for the Via
+
+	ua     *sipgo.UserAgent
+	client *sipgo.Client
+
+	waiting waitTable     // probes in flight by Via branch
+	timers  timerHeap     // their resends and deadlines
+	sem     chan struct{} // one token per probe dialing or resolving
+	wake    chan struct{} // nudges Run: targets changed or observations pending
+	running atomic.Bool
+	closed  sync.Once
+	stats   counters
+
+	mu      sync.Mutex // targets, queue and the schedule fields of targets
+	targets map[string]*target
+	pbx     *target
+	queue   queue // targets by due time
+
+	pendMu  sync.Mutex
+	pending []health.Observation // state changes not yet taken by Run's consumer
+}
+
+type config struct {
+	interval, timeout time.Duration
+	misses, answers   int
+}
+
+type target struct {
+	key       string // endpoint, or the PBX URI
+	endpoint  string // "" for the PBX
+	contact   string
+	uri       sip.Uri
+	transport string       // UDP, TCP, TLS
+	local     string       // local IP towards the target, when Host is not set
+	addr      *net.UDPAddr // UDP to an IP: where to; nil: resolve or dial first
+	cfg       config
+	phase     time.Duration
+	due       time.Time
+	index     int         // in queue
+	inflight  atomic.Bool // a probe is running; one at a time per target
+
+	// Outcome, written by record (one probe per target at a time); mu
+	// guards it against readers (Results) and RemoveTarget. No global lock
+	// per probe: with thousands of probes a second one becomes a convoy.
+	mu      sync.Mutex
+	removed bool
+	h       hysteresis
+	last    Last
+}
+
+// job is what a probe needs of its target, copied under the lock.
+type job struct {
+	t                              *target
+	key, contact, transport, local string
+	uri                            sip.Uri
+	addr                           *net.UDPAddr
+	cfg                            config
+}
+
+// New checks opts, fills in defaults and binds the UDP socket, so that a bad
+// address fails here. Run serves the socket and closes it when it returns;
+// Close releases it if Run is never called.
+func New(opts Options) (*Prober, error) {
+	if opts.Interval == 0 {
+		opts.Interval = defaultInterval
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = min(defaultTimeout, opts.Interval/2)
+	}
+	if opts.MissesBeforeDown == 0 {
+		opts.MissesBeforeDown = 2
+	}
+	if opts.AnswersBeforeUp == 0 {
+		opts.AnswersBeforeUp = 1
+	}
+	if opts.Listen == "" {
+		opts.Listen = "0.0.0.0:0"
+	}
+	if opts.FromUser == "" {
+		opts.FromUser = "deskwatch"
+	}
+	if opts.MaxConnecting == 0 {
+		opts.MaxConnecting = defaultMaxConnecting
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	cfg := config{opts.Interval, opts.Timeout, opts.MissesBeforeDown, opts.AnswersBeforeUp}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if opts.MaxConnecting < 0 {
+		return nil, fmt.Errorf("sipprobe: MaxConnecting %d is negative", opts.MaxConnecting)
+	}
+	p := &Prober{
+		opts:    opts,
+		log:     opts.Logger.With().Str("component", "sipprobe").Logger(),
+		cfg:     cfg,
+		host:    opts.Host,
+		sem:     make(chan struct{}, opts.MaxConnecting),
+		wake:    make(chan struct{}, 1),
+		targets: make(map[string]*target),
+	}
+	if opts.PBX != "" {
+		u, tp, err := parseContact(opts.PBX)
+		if err != nil {
+			return nil, fmt.Errorf("sipprobe: PBX: %w", err)
+		}
+		p.pbx = &target{key: opts.PBX, contact: opts.PBX, uri: u, transport: tp, addr: udpAddr(u, tp), cfg: cfg, phase: phaseOf(opts.PBX, cfg.interval)}
+	}
+	conn, err := net.ListenPacket("udp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("sipprobe: listen %s: %w", opts.Listen, err)
+	}
+	if uc, ok := conn.(*net.UDPConn); ok {
+		_ = uc.SetReadBuffer(4 << 20) // bursts of answers; the kernel caps it at rmem_max
+	}
+	la := conn.LocalAddr().(*net.UDPAddr)
+	p.conn, p.port = conn, la.Port
+	if p.host == "" && !la.IP.IsUnspecified() {
+		p.host = la.IP.String()
+	}
+	if err := p.newUA(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sipprobe: %w", err)
+	}
+	if p.pbx != nil && p.host == "" {
+		p.pbx.local = localIPFor(p.pbx.uri.Host)
+	}
+	return p, nil
+}
+
+func (c config) check() error {
+	switch {
+	case c.interval < minInterval:
+		return fmt.Errorf("sipprobe: Interval %s is below the minimum %s", c.interval, minInterval)
+	case c.timeout <= 0 || c.timeout >= c.interval:
+		return fmt.Errorf("sipprobe: Timeout %s must be positive and shorter than Interval %s", c.timeout, c.interval)
+	case c.misses < 1:
+		return fmt.Errorf("sipprobe: MissesBeforeDown %d must be at least 1", c.misses)
+	case c.answers < 1:
+		return fmt.Errorf("sipprobe: AnswersBeforeUp %d must be at least 1", c.answers)
+	}
+	return nil
+}
+
+// LocalAddr is the UDP address probes leave from.
+func (p *Prober) LocalAddr() net.Addr { return p.conn.LocalAddr() }
+
+// Close releases the socket and sipgo's transports. Run calls it on return.
+func (p *Prober) Close() error {
+	var err error
+	p.closed.Do(func() {
+		p.ua.Close()
+		err = p.conn.Close()
+	})
+	return err
+}
+
+// SetTarget starts probing endpoint (e.g. "PJSIP/op122-01") at contactURI,
+// or updates its contact and options. The hysteresis state is kept across
+// updates. Safe to call at any time, before or during Run.
+func (p *Prober) SetTarget(endpoint, contactURI string, o *TargetOptions) error {
+	if endpoint == "" {
+		return errors.New("sipprobe: empty endpoint")
+	}
+	u, tp, err := parseContact(contactURI)
+	if err != nil {
+		return err
+	}
+	cfg := p.cfg
+	if o != nil {
+		if o.Interval != 0 {
+			cfg.interval = o.Interval
+			if o.Timeout == 0 && cfg.timeout >= cfg.interval {
+				cfg.timeout = cfg.interval / 2
+			}
+		}
+		if o.Timeout != 0 {
+			cfg.timeout = o.Timeout
+		}
+		if o.MissesBeforeDown != 0 {
+			cfg.misses = o.MissesBeforeDown
+		}
+		if o.AnswersBeforeUp != 0 {
+			cfg.answers = o.AnswersBeforeUp
+		}
+		if err := cfg.check(); err != nil {
+			return fmt.Errorf("%w (target %s)", err, endpoint)
+		}
+	}
+	local := ""
+	if p.host == "" {
+		local = localIPFor(u.Host)
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.targets[endpoint]
+	if t == nil {
+		t = &target{key: endpoint, endpoint: endpoint, index: -1}
+		p.targets[endpoint] = t
+	}
+	if t.index < 0 || t.cfg.interval != cfg.interval {
+		t.phase = phaseOf(endpoint, cfg.interval)
+		t.due = slotAfter(time.Now(), t.phase, cfg.interval)
+		if t.index < 0 {
+			heap.Push(&p.queue, t)
+		} else {
+			heap.Fix(&p.queue, t.index)
+		}
+	}
+	t.cfg, t.contact, t.uri, t.transport, t.local, t.addr = cfg, contactURI, u, tp, local, udpAddr(u, tp)
+	p.nudge()
+	return nil
+}
+
+// RemoveTarget stops probing endpoint. It emits nothing: the endpoint is
+// simply no longer watched by this source.
+func (p *Prober) RemoveTarget(endpoint string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.targets[endpoint]; t != nil {
+		delete(p.targets, endpoint)
+		heap.Remove(&p.queue, t.index)
+		t.mu.Lock()
+		t.removed = true
+		t.mu.Unlock()
+	}
+}
+
+// Results returns the last probe of every target (At is zero for targets not
+// probed yet). The PBX is in PBX.
+func (p *Prober) Results() map[string]Last {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]Last, len(p.targets))
+	for ep, t := range p.targets {
+		t.mu.Lock()
+		l := t.last
+		t.mu.Unlock()
+		if l.Contact == "" {
+			l.Contact = t.contact
+		}
+		out[ep] = l
+	}
+	return out
+}
+
+// PBX returns the last probe of the PBX; false if Options.PBX is not set.
+func (p *Prober) PBX() (Last, bool) {
+	if p.pbx == nil {
+		return Last{}, false
+	}
+	p.pbx.mu.Lock()
+	defer p.pbx.mu.Unlock()
+	return p.pbx.last, true
+}
+
+// Stats returns the counters.
+func (p *Prober) Stats() Stats {
+	s := p.stats.snapshot()
+	s.InFlight = int(p.waiting.n.Load())
+	p.mu.Lock()
+	s.Targets = len(p.targets)
+	p.mu.Unlock()
+	return s
+}
+
+// Run probes until ctx is done, then returns nil. Only state changes are
+// sent to out (see the package doc); a slow consumer never delays probes:
+// observations queue up in order until out takes them.
+func (p *Prober) Run(ctx context.Context, out chan<- health.Observation) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return errRunTwice
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var probes sync.WaitGroup
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := p.ua.TransportLayer().ServeUDP(p.conn); err != nil {
+			p.log.Error().Err(err).Msg("SIP socket stopped")
+		}
+	}()
+	defer func() {
+		cancel()
+		probes.Wait()
+		p.Close()
+		<-served
+	}()
+	if !p.waitServing(ctx) {
+		return nil
+	}
+	p.log.Info().Str("listen", p.conn.LocalAddr().String()).Dur("interval", p.cfg.interval).
+		Dur("timeout", p.cfg.timeout).Int("misses_before_down", p.cfg.misses).Int("answers_before_up", p.cfg.answers).
+		Msg("SIP probes started")
+
+	p.mu.Lock()
+	now := time.Now()
+	for _, t := range p.queue {
+		t.due = slotAfter(now, t.phase, t.cfg.interval) // no burst of overdue targets added before Run
+	}
+	heap.Init(&p.queue)
+	if p.pbx != nil {
+		p.pbx.due = slotAfter(now, p.pbx.phase, p.pbx.cfg.interval)
+	}
+	p.mu.Unlock()
+
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		jobs, wait := p.takeDue(now)
+		for _, j := range jobs {
+			if j.addr != nil {
+				p.startUDP(j)
+				continue
+			}
+			select {
+			case p.sem <- struct{}{}:
+			default: // as many dials as allowed hang already: never wait for them here
+				p.stats.skipped.Add(1)
+				j.t.inflight.Store(false)
+				continue
+			}
+			probes.Go(func() {
+				defer func() { <-p.sem }()
+				p.startSlow(ctx, j)
+			})
+		}
+		wait = min(wait, p.expire(time.Now()))
+		timer.Reset(wait)
+		var send chan<- health.Observation
+		var next health.Observation
+		p.pendMu.Lock()
+		if len(p.pending) > 0 {
+			send, next = out, p.pending[0]
+		}
+		p.pendMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-p.wake:
+		case send <- next:
+			p.pendMu.Lock()
+			p.pending[0] = health.Observation{}
+			p.pending = p.pending[1:]
+			p.pendMu.Unlock()
+		}
+	}
+}
+
+// waitServing waits until sipgo's UDP transport reads the socket and has it
+// in its pool (where its server transactions find it to answer requests).
+func (p *Prober) waitServing(ctx context.Context) bool {
+	for {
+		if c, err := p.ua.TransportLayer().GetConnection("udp", p.conn.LocalAddr().String()); err == nil {
+			c.TryClose() // GetConnection took a reference
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// takeDue marks the targets due at now as in flight, moves them to their
+// next slot, and says how long to wait for the next one.
+func (p *Prober) takeDue(now time.Time) ([]job, time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var jobs []job
+	take := func(t *target) {
+		if t.inflight.Load() {
+			p.stats.skipped.Add(1)
+		} else {
+			t.inflight.Store(true)
+			jobs = append(jobs, job{t: t, key: t.key, contact: t.contact, transport: t.transport, local: t.local, uri: t.uri, addr: t.addr, cfg: t.cfg})
+		}
+		next := slotAfter(now, t.phase, t.cfg.interval)
+		if missed := int64(next.Sub(t.due)/t.cfg.interval) - 1; missed > 0 {
+			p.stats.skipped.Add(uint64(missed))
+		}
+		t.due = next
+	}
+	for len(p.queue) > 0 && !p.queue[0].due.After(now) {
+		take(p.queue[0])
+		heap.Fix(&p.queue, 0)
+	}
+	wait := time.Hour
+	if len(p.queue) > 0 {
+		wait = p.queue[0].due.Sub(now)
+	}
+	if p.pbx != nil {
+		if !p.pbx.due.After(now) {
+			take(p.pbx)
+		}
+		wait = min(wait, p.pbx.due.Sub(now))
+	}
+	return jobs, wait
+}
+
+func (p *Prober) nudge() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Prober) now() time.Time { return p.opts.Now().UTC() }
+
+// record applies one result to its target's hysteresis and queues the
+// observation of a state change.
+func (p *Prober) record(j job, sent time.Time, r Result) {
+	t := j.t
+	defer t.inflight.Store(false) // last: the next probe sees this one's state
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.removed {
+		return // removed while in flight
+	}
+	at := p.now()
+	if deadline := sent.Add(j.cfg.timeout); !r.Alive && deadline.Before(at) {
+		at = deadline
+	}
+	change := t.h.step(r.Alive, j.cfg.misses, j.cfg.answers)
+	t.last = Last{At: at, Alive: r.Alive, Code: r.Code, RTT: r.RTT, Misses: t.h.misses, Contact: j.contact, Reason: r.Reason}
+	if change == 0 {
+		return
+	}
+	o := health.Observation{Endpoint: t.endpoint, Source: health.SourceSIP, At: at, Contact: j.contact}
+	switch {
+	case change > 0:
+		o.Kind, o.Code, o.RTT = health.KindProbeOK, r.Code, r.RTT
+		o.Detail = "OPTIONS answered: " + r.Reason
+		if t.h.answers > 1 {
+			o.Detail = fmt.Sprintf("OPTIONS answered %d times in a row: %s", t.h.answers, r.Reason)
+		}
+		if t == p.pbx {
+			o.Kind = health.KindPBXUp
+		}
+	default:
+		o.Kind = health.KindProbeLost
+		o.Detail = fmt.Sprintf("no answer to %d OPTIONS in a row (last: %s)", t.h.misses, r.Reason)
+		if t == p.pbx {
+			o.Kind = health.KindPBXDown
+		}
+	}
+	ev := p.log.Info()
+	if change < 0 {
+		ev = p.log.Warn()
+	}
+	ev.Str("endpoint", t.endpoint).Str("contact", j.contact).Str("kind", string(o.Kind)).Str("detail", o.Detail).Msg("SIP probe state changed")
+	p.pendMu.Lock()
+	p.pending = append(p.pending, o)
+	p.pendMu.Unlock()
+	p.nudge()
+}
+
+// udpAddr is the destination of UDP probes to an IP (default port 5060);
+// nil for other transports and host names.
+func udpAddr(u sip.Uri, transport string) *net.UDPAddr {
+	if transport != "UDP" {
+		return nil
+	}
+	ip := net.ParseIP(strings.Trim(u.Host, "[]"))
+	if ip == nil {
+		return nil
+	}
+	return &net.UDPAddr{IP: ip, Port: portOr(u.Port, 5060)}
+}
