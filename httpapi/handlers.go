@@ -302,6 +302,7 @@ func (s *Server) createOutage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.tellJournal(r.Context(), sp, callerOf(r).Name)
 	writeJSON(w, http.StatusCreated, toOutage(sp))
 }
 
@@ -349,6 +350,7 @@ func (s *Server) exclude(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.tellJournal(r.Context(), sp, "")
 	writeJSON(w, http.StatusOK, toOutage(sp))
 }
 
@@ -358,6 +360,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.tellJournal(r.Context(), sp, "")
 	writeJSON(w, http.StatusOK, toOutage(sp))
 }
 

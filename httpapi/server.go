@@ -82,6 +82,8 @@ type Options struct {
 	Warnings func() map[string][]string
 	// Probes, if set, gives the last SIP probe of each endpoint.
 	Probes func() map[string]ProbeResult
+	// Journal serves /api/v1/journal; nil disables it.
+	Journal Journal
 	// Reports serves /api/v1/reports; nil disables it.
 	Reports Reports
 	// Hub feeds GET /api/v1/events; nil disables it.
@@ -155,6 +157,11 @@ func New(opt Options) *Server {
 	mux.Handle("POST /api/v1/outages/{id}/exclusion", s.auth(roleSupervisor, s.exclude))
 	mux.Handle("DELETE /api/v1/outages/{id}/exclusion", s.auth(roleSupervisor, s.revoke))
 	mux.Handle("GET /api/v1/availability", s.auth(roleViewer, s.availability))
+	if opt.Journal != nil {
+		mux.Handle("GET /api/v1/journal", s.auth(roleViewer, s.listJournal))
+		mux.Handle("GET /api/v1/journal/{n}", s.auth(roleViewer, s.getJournalEntry))
+		mux.Handle("POST /api/v1/journal/{n}/notes", s.auth(roleSupervisor, s.addJournalNote))
+	}
 	if opt.Reports != nil {
 		mux.Handle("GET /api/v1/reports", s.auth(roleViewer, s.listReports))
 		mux.Handle("GET /api/v1/reports/{file}", s.auth(roleViewer, s.getReport))

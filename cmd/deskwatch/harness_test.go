@@ -34,6 +34,8 @@ type harness struct {
 	api    string
 	// extraYAML is appended to the generated config (top-level sections).
 	extraYAML string
+	// inService gives desks an in_service_from (RFC 3339).
+	inService map[string]string
 	listen    string       // the API's address after the first start: a restart keeps it
 	clock     atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
 
@@ -75,6 +77,15 @@ func (h *harness) at(t time.Time) time.Time {
 
 func (h *harness) config() *config.Config {
 	h.t.Helper()
+	cfg, err := config.Parse([]byte(h.configText()))
+	if err != nil {
+		h.t.Fatalf("config: %v", err)
+	}
+	return cfg
+}
+
+// configText is the daemon's configuration file for this harness.
+func (h *harness) configText() string {
 	sum := sha256.Sum256([]byte(h.token))
 	vsum := sha256.Sum256([]byte("test-token-viewer"))
 	listen := "127.0.0.1:0"
@@ -102,14 +113,14 @@ workstations:
 `, h.pbx.URL(), h.redis.Addr(), listen, hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]))
 	for _, p := range h.phones {
 		line := p[2:5]
-		fmt.Fprintf(&b, "  - {id: %s, name: \"АРМ %s\", hotlines: [\"%s\"], endpoints: [\"PJSIP/%s\"]}\n", p, p, line, p)
+		svc := ""
+		if from, ok := h.inService[p]; ok {
+			svc = ", in_service_from: " + from
+		}
+		fmt.Fprintf(&b, "  - {id: %s, name: \"АРМ %s\", hotlines: [\"%s\"], endpoints: [\"PJSIP/%s\"]%s}\n", p, p, line, p, svc)
 	}
 	b.WriteString(h.extraYAML)
-	cfg, err := config.Parse([]byte(b.String()))
-	if err != nil {
-		h.t.Fatalf("config: %v", err)
-	}
-	return cfg
+	return b.String()
 }
 
 // start runs the daemon and waits until ARI is connected. The first start

@@ -29,6 +29,7 @@ commands:
                                write a quarter's report
   report submit -config FILE -period 2026Q3
                                freeze the quarter's report as submitted
+  journal verify -config FILE  check the journal's hash chain, naming the first bad record
   config check FILE            validate a configuration file
 
 common flags: -log-format json|console, -log-level debug|info|warn|error
@@ -47,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, args[1:], stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "journal":
+		err = cmdJournal(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, args[1:], stdout, stderr)
 	case "config":

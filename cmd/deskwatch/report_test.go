@@ -180,3 +180,7 @@ func TestE2EQuarterReportSubmitAndVersions(t *testing.T) {
 		}
 	}
 }
+
+func storeQuery(from, to time.Time, ws ...string) store.SpanQuery {
+	return store.SpanQuery{From: from, To: to, Workstations: ws}
+}

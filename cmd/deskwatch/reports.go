@@ -69,23 +69,28 @@ func (r *reports) Missing(ctx context.Context, q health.Quarter) (int, error) {
 	return r.missing(ctx, p.Start, p.End)
 }
 
-// offline opens the configured Redis for a one-shot command.
-func offline(path string) (*config.Config, *store.Store, func(), error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+// redisClient connects to the configured Redis.
+func redisClient(cfg *config.Config) (*redis.Client, error) {
 	ropt, err := redis.ParseURL(cfg.Redis.URL)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("redis.url: %w", err)
+		return nil, fmt.Errorf("redis.url: %w", err)
 	}
 	if pw, err := cfg.RedisPassword(); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	} else if pw != "" {
 		ropt.Password = pw
 	}
-	rdb := redis.NewClient(ropt)
-	return cfg, store.New(rdb, cfg.Redis.Prefix, zerolog.Nop()), func() { rdb.Close() }, nil
+	return redis.NewClient(ropt), nil
+}
+
+// openRedis loads the config and connects to its Redis, for one-shot commands.
+func openRedis(path string) (*config.Config, *redis.Client, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb, err := redisClient(cfg)
+	return cfg, rdb, err
 }
 
 // cmdReport: deskwatch report --period 2026Q3 --format pdf [--out FILE]
@@ -106,11 +111,16 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
-	cfg, st, closeFn, err := offline(*path)
+	cfg, rdb, err := openRedis(*path)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
+	defer rdb.Close()
+	st := store.New(rdb, cfg.Redis.Prefix, zerolog.Nop())
+	jr, err := newJournal(cfg, rdb, zerolog.Nop())
+	if err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	q := health.QuarterOf(now, cfg.Location()).Prev()
 	if *period != "" {
@@ -118,7 +128,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usageError{err}
 		}
 	}
-	rs := newReports(cfg, st, nil, nil)
+	rs := newReports(cfg, st, journalRows(jr), journalMissing(jr))
 	if submit {
 		v, created, err := httpapi.SubmitQuarter(ctx, rs, q, *by, now)
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"deskwatch/alerts"
@@ -52,17 +51,11 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	if err != nil {
 		return err
 	}
-	ropt, err := redis.ParseURL(cfg.Redis.URL)
-	if err != nil {
-		return fmt.Errorf("redis.url: %w", err)
-	}
-	if pw, err := cfg.RedisPassword(); err != nil {
-		return err
-	} else if pw != "" {
-		ropt.Password = pw
-	}
 	store.RouteLibraryLogs(log)
-	rdb := redis.NewClient(ropt)
+	rdb, err := redisClient(cfg)
+	if err != nil {
+		return err
+	}
 	defer rdb.Close()
 	st := store.New(rdb, cfg.Redis.Prefix, log.With().Str("component", "store").Logger())
 
@@ -100,7 +93,11 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
 		Logger: log.With().Str("component", "audit").Logger()})
 
-	rs := newReports(cfg, st, nil, nil)
+	jr, err := newJournal(cfg, rdb, log.With().Str("component", "journal").Logger())
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	rs := newReports(cfg, st, journalRows(jr), journalMissing(jr))
 	notifier, err := alerts.NewNotifier(cfg.Alerts, log.With().Str("component", "alerts").Logger(), alerts.NotifierOptions{Location: cfg.Location()})
 	if err != nil {
 		return fmt.Errorf("alerts: %w", err)
@@ -118,7 +115,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
 		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: aud.Warnings,
-		Reports: rs, Probes: probe.results, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
+		Reports: rs, Journal: journalAPI{jr}, Probes: probe.results, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
 		Logger:  log.With().Str("component", "http").Logger(),
 		Metrics: func() []httpapi.Metric { return append(metrics(ac, mon, notifier), probe.metrics()...) },
 		Status: func() map[string]any {
@@ -149,8 +146,14 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 8) // room for every goroutine: none may block on exit
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); aud.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
+			errc <- fmt.Errorf("journal: %w", err)
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {

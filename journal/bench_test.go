@@ -1,0 +1,100 @@
+package journal_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"deskwatch/health"
+	"deskwatch/internal/redistest"
+	"deskwatch/journal"
+)
+
+// The benchmarks use a real redis-server on loopback:
+//
+//	go test -run '^$' -bench . -benchtime 1x ./journal/
+//
+// benchSpans returns n closed spans of 1,000 desks over a quarter: every
+// tenth incident is a PBX outage of 20 desks, the others one desk each.
+func benchSpans(n int) []health.Span {
+	const desks = 1000
+	spans := make([]health.Span, 0, n)
+	for k := 0; len(spans) < n; k++ {
+		start := t0.Add(time.Duration(k) * 3 * time.Minute)
+		size, cause := 1, health.CauseUnreachable
+		if k%10 == 0 {
+			size, cause = 20, health.CausePBX
+		}
+		for d := 0; d < size && len(spans) < n; d++ {
+			desk := fmt.Sprintf("op%04d", (k*7+d)%desks)
+			s := start.Add(time.Duration(d) * 100 * time.Millisecond)
+			spans = append(spans, health.Span{ID: desk + "-" + s.Format("20060102T150405.000Z"), Workstation: desk,
+				Start: s, End: s.Add(time.Duration(30+k%600) * time.Second), Cause: cause, Sources: []health.Source{health.SourceSIP}})
+		}
+	}
+	return spans
+}
+
+// BenchmarkIngest ingests 100,000 new spans into an empty journal in one call.
+func BenchmarkIngest(b *testing.B) {
+	rdb := newClient(b, redistest.Start(b))
+	spans := benchSpans(100_000)
+	var records int64
+	for b.Loop() {
+		b.StopTimer()
+		rdb.FlushAll(ctx)
+		j := newJournal(b, rdb, prefix)
+		b.StartTimer()
+		if err := j.Ingest(ctx, spans, later.Add(100*24*time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		records, _ = rdb.HGet(ctx, prefix+":{journal}:head", "seq").Int64()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(spans)*b.N)/b.Elapsed().Seconds(), "spans/s")
+	b.ReportMetric(float64(records), "records")
+}
+
+// BenchmarkIngestKnown ingests the same 100,000 spans again: nothing to
+// append, the cost of Follow's rescan.
+func BenchmarkIngestKnown(b *testing.B) {
+	rdb := newClient(b, redistest.Start(b))
+	spans := benchSpans(100_000)
+	j := newJournal(b, rdb, prefix)
+	now := later.Add(100 * 24 * time.Hour)
+	if err := j.Ingest(ctx, spans, now); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := j.Ingest(ctx, spans, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(spans)*b.N)/b.Elapsed().Seconds(), "spans/s")
+}
+
+// BenchmarkVerify walks a chain of 100,002 records (33,334 one-desk
+// incidents of three records each).
+func BenchmarkVerify(b *testing.B) {
+	rdb := newClient(b, redistest.Start(b))
+	var spans []health.Span
+	for k := range 33_334 {
+		s := t0.Add(time.Duration(k) * time.Minute)
+		spans = append(spans, health.Span{ID: fmt.Sprintf("op%04d-%d", k%1000, k), Workstation: fmt.Sprintf("op%04d", k%1000),
+			Start: s, End: s.Add(30 * time.Second), Cause: health.CauseUnregistered, Sources: []health.Source{health.SourceARI}})
+	}
+	j := newJournal(b, rdb, prefix)
+	if err := j.Ingest(ctx, spans, later.Add(100*24*time.Hour)); err != nil {
+		b.Fatal(err)
+	}
+	var res journal.Result
+	for b.Loop() {
+		var err error
+		if res, err = j.Verify(ctx); err != nil || !res.OK {
+			b.Fatalf("%+v %v", res, err)
+		}
+	}
+	b.ReportMetric(float64(res.Count*int64(b.N))/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(res.Count), "records")
+}

@@ -1,0 +1,153 @@
+// Package journal keeps the журнал учета работы автоматизированных рабочих
+// мест (п.29, п.30 of the standard): every incident that disrupted
+// workstations, built from the failure spans deskwatch detects and from the
+// ones supervisors enter by hand, completed by supervisors' notes (cause,
+// actions, fault), for the head of the center to review and sign.
+//
+// The journal is evidence for the ministry's auditor, so it is an
+// append-only hash chain in Redis: nothing is edited or deleted in place, a
+// correction is a new record, and the latest state of an entry is a fold of
+// its records. Changing, deleting or reordering a stored record makes Verify
+// name it.
+//
+// # Entries
+//
+// An entry (incident) is numbered within the calendar year of its first
+// span's start in the configured zone (Asia/Irkutsk): its ID is
+// "2026-0017", shown as "17/2026". Spans that begin together for one cause
+// form one entry (see Group): a span joins the entry of its cause whose
+// first span started less than Window (5 s) away and that has no span of
+// the same desk yet; otherwise it opens a new entry. A manual span always
+// opens its own. An entry ends when all its spans have ended (End = the
+// latest end). Ingest waits until a new detected span is Settle (10 s) old
+// before grouping it, so spans reported a few seconds out of order still
+// group exactly as Group groups the whole set; a span arriving later than
+// that joins the nearest entry in reach on either side of it, or opens one.
+//
+// Derived fields: Cause is the latest noted cause (for a manual entry, the
+// note entered with its span) or else the detected cause; Fault is the
+// latest noted fault, or else external when every span is excluded,
+// institution for a manual entry, unknown otherwise; the exclusion shown is
+// the latest one when every span is excluded; RecordedBy is the By of the
+// latest note, or else of the opening record. Missing lists entries without
+// a noted cause or with Fault unknown.
+//
+// # Key schema
+//
+// Every key starts with the prefix given in Options (P below, with ":"
+// added) and carries the hash tag {journal}, so the append script touches a
+// single Cluster slot:
+//
+//	P:{journal}:head            hash    seq, hash: the last record (absent: empty chain)
+//	P:{journal}:r:SEQ           hash    record SEQ (1, 2, ...): seq, at, kind, entry, by, payload, prev, hash
+//	P:{journal}:e:ENTRY         list    seqs of the records of entry ENTRY ("2026-0017"), in chain order
+//
+// The keys above are the journal; the ones below are indexes derived from
+// it, written by the same script call as the records they follow:
+//
+//	P:{journal}:entries         zset    entry IDs by level and start (like the store's span index)
+//	P:{journal}:anchors:CAUSE   zset    entry IDs of detected entries of CAUSE, by their first span's start (ms)
+//	P:{journal}:d:ENTRY         set     desks of a detected entry
+//	P:{journal}:spans           hash    span ID -> {"e": entry, "end": ms (absent: open), "x": exclusion}
+//	P:{journal}:sum             hash    entry -> {"start", "end", "open", "closed", "cause", "manual"} (ms)
+//	P:{journal}:years           hash    year -> last number given
+//	P:{journal}:follow          hash    checkpoint, rescan: Follow's last pass and last rescan (ms)
+//
+// An entry of length L is on level k of P:{journal}:entries, the smallest k
+// with L <= 1 min * 4^k, scored k*2^42 + start (ms); ongoing entries are on
+// level 15. Entries reads, per level, the starts in [from - 1 min * 4^k,
+// to), so its cost follows the entries in the range, not the history.
+//
+// # Records
+//
+// Fields, all strings as stored:
+//
+//	seq      decimal, from 1, no gaps
+//	at       when it was recorded: UTC, to the millisecond, "2026-11-27T16:05:00.212Z"
+//	kind     see below
+//	entry    the entry's ID, "2026-0017"
+//	by       who made the change: a person, or "deskwatch" for what the monitor detected
+//	payload  compact JSON, as below (times as in at)
+//	prev     hash of record seq-1; 64 zeros for record 1
+//	hash     see "Hash"
+//
+// Kinds and payloads:
+//
+//	entry_opened       {"year", "number", "cause", "anchor"}: an entry for a detected span;
+//	                   anchor is the start of the span that opened it
+//	manual             the same, for a span entered by hand (by: who entered it, when known)
+//	span_added         {"span", "desk", "hotlines", "start", "end" (absent: open), "cause",
+//	                   "sources", "manual", "note"}: a span joined the entry
+//	span_closed        {"span", "end", "sources"}: one of its spans ended
+//	entry_closed       {"end"}: all its spans have ended; end is the latest
+//	note               {"cause", "actions", "fault"}, each optional: a supervisor's note
+//	exclusion          {"span", "category", "reason", "by", "at"}: a span left out of the
+//	                   formula (footnote * of п.28); by and at: who set it and when
+//	exclusion_revoked  the same fields: the exclusion withdrawn
+//
+// Records of one Ingest call follow the order of the spans' (start, cause,
+// ID); entry_closed records come at the end of each script call's batch
+// (500 records), after the spans of the batch.
+//
+// # Hash
+//
+// hash is the lower-case hex SHA-256 of the line "deskwatch-journal/1\n"
+// followed by the fields seq, at, kind, entry, by, payload and prev, in
+// this order, each as a netstring: its length in bytes in decimal, ":", the
+// bytes as stored, ",". For example, a record with seq "1", at
+// "2026-11-27T16:05:00.300Z", kind "note", entry "2026-0001", by "Иванов",
+// payload {"cause":"x"} and prev of 64 zeros is hashed over
+//
+//	deskwatch-journal/1
+//	1:1,24:2026-11-27T16:05:00.300Z,4:note,9:2026-0001,12:Иванов,13:{"cause":"x"},64:000…000,
+//
+// (one line after the first, no final newline; "Иванов" is 12 bytes in
+// UTF-8). An auditor can check the chain with redis-cli and a few lines of
+// Python:
+//
+//	import hashlib, redis
+//	r, p = redis.Redis(decode_responses=True), "dw:{journal}:"
+//	n, prev = int(r.hget(p + "head", "seq") or 0), "0" * 64
+//	for seq in range(1, n + 1):
+//	    f = r.hgetall(p + "r:%d" % seq)
+//	    msg = "deskwatch-journal/1\n" + "".join(
+//	        "%d:%s," % (len(f[k].encode()), f[k]) for k in
+//	        ("seq", "at", "kind", "entry", "by", "payload", "prev"))
+//	    h = hashlib.sha256(msg.encode()).hexdigest()
+//	    assert f["seq"] == str(seq) and f["hash"] == h and f["prev"] == prev, seq
+//	    prev = h
+//	assert r.hget(p + "head", "hash") in (None, prev) and not r.exists(p + "r:%d" % (n + 1))
+//
+// A chain can be recomputed by anyone who can write to Redis, from a changed
+// record on: the hash proves integrity only relative to a head known from
+// elsewhere. Print Result.HeadSeq and HeadHash (VerifyCommand does) on each
+// signed quarterly report; a later Verify whose chain no longer has that hash
+// at that seq shows the rewrite.
+//
+// # Appending
+//
+// Records are hashed in Go. One Lua script appends a batch: it checks that
+// the head still has the hash the batch was computed on, refuses record keys
+// that exist, writes the records, their entry indexes and the derived
+// indexes, and moves the head, atomically. If another writer appended first
+// it does nothing and the caller plans again from the new head; within a
+// process appends are serialized. A large Ingest is several script calls in
+// one pipeline; each leaves the journal consistent, so a failure midway
+// loses nothing that a retry does not redo: Ingest is idempotent.
+//
+// # Verify
+//
+// Verify walks records 1..head: each must exist, with all fields, its seq,
+// a hash that fits its content and a prev that is the hash of the record
+// before; the head must name the last record and no record may follow it;
+// each entry's index must list exactly the records that name the entry. It
+// reports the first record that fails and why. Reads (Entry, Entries)
+// check each record they fold against its own hash and fail with
+// ErrTampered rather than show a changed record.
+//
+// # Redis outages
+//
+// Every method returns a wrapped error when Redis is unreachable; none
+// panics. Follow logs the failure (at most once a minute while it lasts)
+// and tries again at its next tick.
+package journal

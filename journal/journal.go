@@ -1,0 +1,137 @@
+package journal
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"deskwatch/health"
+)
+
+// Defaults of Options.
+const (
+	DefaultSettle      = 10 * time.Second
+	DefaultMargin      = 5 * time.Minute
+	DefaultRescanEvery = 10 * time.Minute
+	DefaultLookback    = 110 * 24 * time.Hour // a quarter and the 15 days to its report
+	DefaultEvery       = 5 * time.Second
+	DefaultSystem      = "deskwatch"
+)
+
+// Options configure a Journal. Location is required; zero values of the
+// others mean their defaults.
+type Options struct {
+	// Prefix of every key (a ":" is added if missing), as for the store.
+	Prefix string
+	// Location is the zone whose calendar year numbers the entries
+	// (Asia/Irkutsk: config.Config.Location()).
+	Location *time.Location
+	// Workstations give each desk's hotlines, copied into the journal when
+	// a desk's span joins an entry.
+	Workstations []health.Workstation
+
+	// Window: spans of one cause starting less than Window after an
+	// incident's first span join it (DefaultWindow).
+	Window time.Duration
+	// Settle: Ingest leaves a new detected span alone until it is Settle
+	// old, so that spans reported slightly out of order are grouped as
+	// Group would (DefaultSettle; negative: group at once).
+	Settle time.Duration
+
+	// Follow reads spans overlapping [checkpoint - Margin, now)
+	// (DefaultMargin), and every RescanEvery those overlapping
+	// [now - Lookback, now), to catch late spans, exclusions and manual
+	// entries far back (DefaultRescanEvery, DefaultLookback; negative
+	// RescanEvery: never).
+	Margin      time.Duration
+	RescanEvery time.Duration
+	Lookback    time.Duration
+
+	// System is the By of the records deskwatch makes itself (DefaultSystem).
+	System string
+	// Clock gives now for Follow and for notes without At (time.Now).
+	Clock func() time.Time
+}
+
+// Journal is the журнал учета работы АРМ kept as a hash chain in Redis. It
+// is safe for concurrent use; appends from other processes sharing the keys
+// are detected by the chain head and planned again.
+type Journal struct {
+	rdb    redis.UniversalClient
+	prefix string
+	log    zerolog.Logger
+
+	loc         *time.Location
+	hotlines    map[string][]string
+	window      time.Duration
+	settle      time.Duration
+	margin      time.Duration
+	rescanEvery time.Duration
+	lookback    time.Duration
+	system      string
+	clock       func() time.Time
+
+	mu sync.Mutex // serializes this process's appends
+}
+
+// New returns a Journal keeping its records in rdb.
+func New(rdb redis.UniversalClient, opts Options, log zerolog.Logger) (*Journal, error) {
+	if rdb == nil {
+		return nil, errors.New("journal: nil Redis client")
+	}
+	if opts.Location == nil {
+		return nil, &ValidationError{"Location", "nil: give the zone that numbers the entries by year"}
+	}
+	prefix := opts.Prefix
+	if prefix != "" && !strings.HasSuffix(prefix, ":") {
+		prefix += ":"
+	}
+	j := &Journal{
+		rdb:         rdb,
+		prefix:      prefix,
+		log:         log,
+		loc:         opts.Location,
+		hotlines:    make(map[string][]string, len(opts.Workstations)),
+		window:      opts.Window,
+		settle:      orDefault(opts.Settle, DefaultSettle),
+		margin:      orDefault(opts.Margin, DefaultMargin),
+		rescanEvery: orDefault(opts.RescanEvery, DefaultRescanEvery),
+		lookback:    orDefault(opts.Lookback, DefaultLookback),
+		system:      opts.System,
+		clock:       opts.Clock,
+	}
+	j.margin = max(j.margin, j.settle) // spans left to settle are read again
+	if j.window <= 0 {
+		j.window = DefaultWindow
+	}
+	if j.system == "" {
+		j.system = DefaultSystem
+	}
+	if j.clock == nil {
+		j.clock = time.Now
+	}
+	for _, w := range opts.Workstations {
+		lines := slices.Clone(w.Hotlines)
+		slices.Sort(lines)
+		j.hotlines[w.ID] = slices.Compact(lines)
+	}
+	return j, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// now is the journal's clock, to the millisecond.
+func (j *Journal) now() time.Time { return truncMs(j.clock()) }
