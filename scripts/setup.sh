@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Installs what deskwatch's demo and tests need on a fresh Debian machine
-# (run as root). Idempotent: installs only what is missing.
+# Installs what deskwatch's demo (`source setup.sh demo`) or tests (`source
+# setup.sh`) need on a fresh Debian machine, as root. Idempotent: installs
+# only what is missing.
 set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
-command -v sipp >/dev/null || need+=(sip-tester)
-command -v pdftotext >/dev/null || need+=(poppler-utils) # report tests read the PDF back
-[ -x /usr/bin/chromium ] || need+=(chromium) # the web board's tests drive headless Chromium
+if [ "${1:-test}" != demo ]; then
+  command -v sipp >/dev/null || need+=(sip-tester)            # an independent SIP peer for the probe tests
+  command -v pdftotext >/dev/null || need+=(poppler-utils)    # report tests read the PDF back
+  [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core) # the board's tests drive headless Chromium
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 # redis-server is run by the demo and the tests themselves, on free loopback
 # ports; the Debian service is not needed.
