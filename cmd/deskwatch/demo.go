@@ -66,8 +66,29 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo PBX: %w", err)
 	}
 	defer pbx.Close()
+	// Up to 200 desks, each phone is a real SIP user agent answering
+	// deskwatch's OPTIONS probes, and so is the PBX; beyond that the
+	// contacts are addresses nobody answers and probes stay off.
+	sipPhones := map[string]*pbxsim.Phone{}
+	var pbxSIP *pbxsim.Phone
+	if len(phones) <= 200 {
+		if pbxSIP, err = pbxsim.NewPhone(ctx, "asterisk"); err != nil {
+			return err
+		}
+		for _, p := range phones {
+			if sipPhones[p], err = pbxsim.NewPhone(ctx, p); err != nil {
+				return err
+			}
+		}
+	}
+	contact := func(i int) string {
+		if ph := sipPhones[phones[i]]; ph != nil {
+			return ph.URI()
+		}
+		return contactOf(phones[i], i)
+	}
 	for i, p := range phones {
-		if err := pbx.Register(p, contactOf(p, i)); err != nil {
+		if err := pbx.Register(p, contact(i)); err != nil {
 			return err
 		}
 	}
@@ -77,12 +98,16 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := os.Setenv("DESKWATCH_DEMO_ARI_PASSWORD", ariPass); err != nil {
 		return err
 	}
-	cfg, err := config.Parse([]byte(demoConfig(pbx.URL(), *redisURL, *listen, hex.EncodeToString(sum[:]), phones)))
+	text := demoConfig(pbx.URL(), *redisURL, *listen, hex.EncodeToString(sum[:]), phones)
+	if pbxSIP != nil {
+		text += fmt.Sprintf("sip: {enabled: true, listen: \"127.0.0.1:0\", interval: 2s, timeout: 1s, misses: 2, pbx: %q}\n", pbxSIP.URI())
+	}
+	cfg, err := config.Parse([]byte(text))
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
 	if *every > 0 {
-		go chaos(ctx, pbx, phones, *every, log)
+		go chaos(ctx, pbx, phones, contact, sipPhones, *every, log)
 	}
 	return serve(ctx, cfg, log, func(addr string) {
 		base := "http://" + addr
@@ -131,8 +156,9 @@ workstations:
 }
 
 // chaos makes a random phone fail now and then: un-register, stop answering
-// qualify, or flap; each comes back after a while.
-func chaos(ctx context.Context, pbx *pbxsim.Server, phones []string, every time.Duration, log zerolog.Logger) {
+// qualify, flap, or (with SIP phones) lose power where only deskwatch's own
+// probes can see it; each comes back after a while.
+func chaos(ctx context.Context, pbx *pbxsim.Server, phones []string, contact func(int) string, sipPhones map[string]*pbxsim.Phone, every time.Duration, log zerolog.Logger) {
 	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	for {
 		wait := time.Duration(rng.Int64N(int64(2*every))) + time.Second
@@ -144,11 +170,19 @@ func chaos(ctx context.Context, pbx *pbxsim.Server, phones []string, every time.
 		i := rng.IntN(len(phones))
 		p := phones[i]
 		back := time.Duration(5+rng.IntN(40)) * time.Second
-		switch rng.IntN(3) {
+		switch rng.IntN(4) {
 		case 0:
 			_ = pbx.Unregister(p)
 			log.Info().Str("phone", p).Dur("for", back).Msg("demo: phone un-registers")
-			time.AfterFunc(back, func() { _ = pbx.Register(p, contactOf(p, i)) })
+			time.AfterFunc(back, func() { _ = pbx.Register(p, contact(i)) })
+		case 3:
+			ph := sipPhones[p]
+			if ph == nil {
+				continue
+			}
+			ph.Silent(true)
+			log.Info().Str("phone", p).Dur("for", back).Msg("demo: phone loses power (qualify does not see it; deskwatch's probes do)")
+			time.AfterFunc(back, func() { ph.Silent(false) })
 		case 1:
 			_ = pbx.Unreachable(p)
 			log.Info().Str("phone", p).Dur("for", back).Msg("demo: phone stops answering")
