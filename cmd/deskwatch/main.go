@@ -16,6 +16,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/config"
+	"deskwatch/sipprobe"
+	"deskwatch/store"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -98,7 +100,11 @@ func logFlags(fs *flag.FlagSet, stderr io.Writer) func() (zerolog.Logger, error)
 			return zerolog.Nop(), usageError{fmt.Errorf("-log-format %q: want json or console", *format)}
 		}
 		zerolog.TimeFieldFormat = time.RFC3339Nano
-		return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+		log := zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+		// The libraries' global loggers go into ours, once per process.
+		sipprobe.BridgeSIPLogs(log)
+		store.RouteLibraryLogs(log)
+		return log, nil
 	}
 }
 

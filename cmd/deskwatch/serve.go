@@ -51,7 +51,6 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	if err != nil {
 		return err
 	}
-	store.RouteLibraryLogs(log)
 	rdb, err := redisClient(cfg)
 	if err != nil {
 		return err
