@@ -106,6 +106,13 @@ type Server struct {
 	notFound error
 	conflict error
 	mux      *http.ServeMux
+	routes   []route
+}
+
+// route is one authenticated API path (the OpenAPI document lists each).
+type route struct {
+	method, path, role string
+	h                  http.HandlerFunc
 }
 
 type tokenHash struct {
@@ -148,25 +155,33 @@ func New(opt Options) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", s.auth(roleViewer, s.metrics))
-	mux.Handle("GET /api/v1/workstations", s.auth(roleViewer, s.workstations))
-	mux.Handle("GET /api/v1/events", s.auth(roleViewer, s.events))
-	mux.Handle("GET /api/v1/outages", s.auth(roleViewer, s.listOutages))
-	mux.Handle("POST /api/v1/outages", s.auth(roleSupervisor, s.createOutage))
-	mux.Handle("GET /api/v1/outages/{id}", s.auth(roleViewer, s.getOutage))
-	mux.Handle("POST /api/v1/outages/{id}/exclusion", s.auth(roleSupervisor, s.exclude))
-	mux.Handle("DELETE /api/v1/outages/{id}/exclusion", s.auth(roleSupervisor, s.revoke))
-	mux.Handle("GET /api/v1/availability", s.auth(roleViewer, s.availability))
+	s.routes = []route{
+		{"GET", "/metrics", roleViewer, s.metrics},
+		{"GET", "/api/v1/openapi.json", roleViewer, serveOpenAPI},
+		{"GET", "/api/v1/workstations", roleViewer, s.workstations},
+		{"GET", "/api/v1/events", roleViewer, s.events},
+		{"GET", "/api/v1/outages", roleViewer, s.listOutages},
+		{"POST", "/api/v1/outages", roleSupervisor, s.createOutage},
+		{"GET", "/api/v1/outages/{id}", roleViewer, s.getOutage},
+		{"POST", "/api/v1/outages/{id}/exclusion", roleSupervisor, s.exclude},
+		{"DELETE", "/api/v1/outages/{id}/exclusion", roleSupervisor, s.revoke},
+		{"GET", "/api/v1/availability", roleViewer, s.availability},
+	}
 	if opt.Journal != nil {
-		mux.Handle("GET /api/v1/journal", s.auth(roleViewer, s.listJournal))
-		mux.Handle("GET /api/v1/journal/{n}", s.auth(roleViewer, s.getJournalEntry))
-		mux.Handle("POST /api/v1/journal/{n}/notes", s.auth(roleSupervisor, s.addJournalNote))
+		s.routes = append(s.routes,
+			route{"GET", "/api/v1/journal", roleViewer, s.listJournal},
+			route{"GET", "/api/v1/journal/{n}", roleViewer, s.getJournalEntry},
+			route{"POST", "/api/v1/journal/{n}/notes", roleSupervisor, s.addJournalNote})
 	}
 	if opt.Reports != nil {
-		mux.Handle("GET /api/v1/reports", s.auth(roleViewer, s.listReports))
-		mux.Handle("GET /api/v1/reports/{file}", s.auth(roleViewer, s.getReport))
-		mux.Handle("GET /api/v1/reports/{period}/versions", s.auth(roleViewer, s.reportVersions))
-		mux.Handle("POST /api/v1/reports/{period}/submit", s.auth(roleSupervisor, s.submitReport))
+		s.routes = append(s.routes,
+			route{"GET", "/api/v1/reports", roleViewer, s.listReports},
+			route{"GET", "/api/v1/reports/{file}", roleViewer, s.getReport},
+			route{"GET", "/api/v1/reports/{period}/versions", roleViewer, s.reportVersions},
+			route{"POST", "/api/v1/reports/{period}/submit", roleSupervisor, s.submitReport})
+	}
+	for _, rt := range s.routes {
+		mux.Handle(rt.method+" "+rt.path, s.auth(rt.role, rt.h))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &apiError{http.StatusNotFound, "no_route", "нет такого адреса API", "no such API path"})
