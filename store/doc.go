@@ -55,11 +55,26 @@
 // A span of length L is on level k, the smallest with L <= 1 min * 4^k, and
 // scored k*2^42 + start (ms); open spans are on level 15. A query for
 // [From, To) reads, on each level, the spans starting in
-// [From - 1 min * 4^k, To), and the open ones starting before To (one Lua
-// call per index). A span on level k is longer than 1 min * 4^(k-1), and the
-// detected spans of a desk never overlap, so each level adds at most a few
-// spans per desk from outside the range: the cost follows the spans in the
-// range, not the history, even when some spans are very long.
+// [From - 1 min * 4^k, To), and the open ones starting before To (one
+// ZRANGEBYSCORE per level and index, pipelined; the blind intervals' index
+// uses the same ranges in one Lua call). A span on level k is longer than
+// 1 min * 4^(k-1), and the detected spans of a desk never overlap, so each
+// level adds at most a few spans per desk from outside the range: the cost
+// follows the spans in the range, not the history, even when some spans are
+// very long.
+//
+// # Reading spans
+//
+// Spans takes the candidate IDs from the global index (or the desks'
+// indexes), then their records with one HMGET per desk, pipelined in
+// batches of about 16k records; the next batch is fetched while the last
+// is decoded. Replies are read raw (RESP bytes in one buffer per command)
+// and parsed in place, the returned spans' strings sharing the buffers.
+// Records are decoded by a parser for the JSON the store writes (cjson in
+// the scripts, encoding/json in AddManual): a flat object of the known keys
+// with integer times and strings without escapes; any other record, e.g. a
+// note with an escaped character, goes through encoding/json, which defines
+// the meaning. The stored format is unchanged.
 //
 // The global index P:spans cannot share a slot with the per-desk keys, so
 // the script records each index change in the desk's outbox and returns the

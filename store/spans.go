@@ -2,62 +2,15 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 
 	"deskwatch/health"
 )
-
-// record is a span as stored: JSON in the workstation's spans hash, read
-// and rewritten by the Lua scripts (cjson), so times are integer ms.
-type record struct {
-	ID        string            `json:"id"`
-	WS        string            `json:"ws"`
-	Start     int64             `json:"start"`
-	End       int64             `json:"end,omitempty"` // 0: open
-	Cause     string            `json:"cause,omitempty"`
-	Sources   string            `json:"sources,omitempty"` // comma-separated set
-	Manual    bool              `json:"manual,omitempty"`
-	Note      string            `json:"note,omitempty"`
-	Exclusion *health.Exclusion `json:"exclusion,omitempty"`
-}
-
-func decodeRecord(raw string) (record, error) {
-	var r record
-	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		return r, fmt.Errorf("decode span record: %w", err)
-	}
-	return r, nil
-}
-
-func (r record) open() bool { return r.End == 0 }
-
-func (r record) span() health.Span {
-	sp := health.Span{
-		ID:          r.ID,
-		Workstation: r.WS,
-		Start:       fromMs(r.Start),
-		Cause:       health.Cause(r.Cause),
-		Manual:      r.Manual,
-		Note:        r.Note,
-		Exclusion:   r.Exclusion,
-	}
-	if !r.open() {
-		sp.End = fromMs(r.End)
-	}
-	for src := range strings.SplitSeq(r.Sources, ",") {
-		if src != "" {
-			sp.Sources = append(sp.Sources, health.Source(src))
-		}
-	}
-	return sp
-}
 
 // Apply applies transitions in order, each atomically and idempotently (see
 // doc.go), pipelined in a few round trips. On error the caller retries the
@@ -248,93 +201,35 @@ func (s *Store) Spans(ctx context.Context, q SpanQuery) ([]health.Span, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: spans: %w", err)
 	}
-	recs, err := s.records(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("store: spans: %w", err)
-	}
+	// Spans are built as their records arrive, while these are in the
+	// cache, then moved into order once.
 	var out []health.Span
-	for _, r := range recs {
+	var pool sourcePool
+	err = s.fetchRecords(ctx, ids, func(r *record) error {
 		end := r.End
 		if r.open() {
 			end = -1
 		}
 		if !overlaps(r.Start, end, lo, hi) || q.Open != nil && *q.Open != r.open() {
-			continue
+			return nil
 		}
-		out = append(out, r.span())
-	}
-	slices.SortFunc(out, func(a, b health.Span) int {
-		if c := b.Start.Compare(a.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	return out, nil
-}
-
-// candidates returns the IDs, per workstation, of the spans that may
-// overlap [lo, hi): from the global index, or from the workstations' own.
-func (s *Store) candidates(ctx context.Context, desks []string, lo, hi int64) (map[string][]string, error) {
-	ids := make(map[string][]string)
-	if len(desks) == 0 {
-		all, err := scriptRange.Run(ctx, s.rdb, []string{s.key("spans")}, lo, hi).StringSlice()
-		if err != nil {
-			return nil, fmt.Errorf("range global index: %w", err)
-		}
-		for _, id := range all {
-			if ws, ok := workstationOf(id); ok {
-				ids[ws] = append(ids[ws], id)
+		if len(out) == cap(out) {
+			// Nearly every candidate overlaps the range; few may pass
+			// an Open filter.
+			n := ids.count
+			if q.Open != nil {
+				n = max(2*len(out), 64)
 			}
+			out = slices.Grow(out, max(n-len(out), 1))
 		}
-		return ids, nil
-	}
-	desks = slices.Compact(slices.Sorted(slices.Values(desks)))
-	cmds := make([]*redis.Cmd, len(desks))
-	err := s.pipelined(ctx, func(p redis.Pipeliner) {
-		for i, ws := range desks {
-			cmds[i] = scriptRange.EvalSha(ctx, p, []string{s.wsKey(ws, "index")}, lo, hi)
-		}
+		out = out[:len(out)+1]
+		r.fill(&out[len(out)-1], &pool)
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("range workstation index: %w", err)
+		return nil, fmt.Errorf("store: spans: %w", err)
 	}
-	for i, c := range cmds {
-		if ids[desks[i]], err = c.StringSlice(); err != nil {
-			return nil, fmt.Errorf("range workstation index: %w", err)
-		}
-	}
-	return ids, nil
-}
-
-// records fetches span records, one HMGET per workstation, in one round
-// trip. IDs without a record are skipped.
-func (s *Store) records(ctx context.Context, ids map[string][]string) ([]record, error) {
-	cmds := make([]*redis.SliceCmd, 0, len(ids))
-	err := s.pipelined(ctx, func(p redis.Pipeliner) {
-		cmds = cmds[:0]
-		for ws, list := range ids {
-			if len(list) > 0 {
-				cmds = append(cmds, p.HMGet(ctx, s.wsKey(ws, "spans"), list...))
-			}
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read spans: %w", err)
-	}
-	var out []record
-	for _, c := range cmds {
-		for _, v := range c.Val() {
-			raw, ok := v.(string)
-			if !ok {
-				continue
-			}
-			r, err := decodeRecord(raw)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, r)
-		}
-	}
+	sortSpans(out)
 	return out, nil
 }
 
@@ -402,11 +297,11 @@ func (s *Store) OpenSpans(ctx context.Context) (map[string]health.Span, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open spans: %w", err)
 	}
-	ids := make(map[string][]string)
+	var ids idGrouper
 	outboxes := make(map[string][]string)
 	for i, ws := range desks {
 		if id := opens[i].Val(); id != "" {
-			ids[ws] = []string{id}
+			ids.add(ws, id)
 		}
 		for id, score := range outs[i].Val() {
 			outboxes[ws] = append(outboxes[ws], id, score)
@@ -421,15 +316,15 @@ func (s *Store) OpenSpans(ctx context.Context) (map[string]health.Span, error) {
 			return nil, fmt.Errorf("store: open spans: %w", err)
 		}
 	}
-	recs, err := s.records(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("store: open spans: %w", err)
-	}
-	out := make(map[string]health.Span, len(recs))
-	for _, r := range recs {
+	out := make(map[string]health.Span)
+	err = s.fetchRecords(ctx, ids.group(), func(r *record) error {
 		if r.open() {
 			out[r.WS] = r.span()
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open spans: %w", err)
 	}
 	return out, nil
 }
