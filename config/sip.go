@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -22,6 +24,38 @@ type SIPConfig struct {
 	// Contacts are fixed contact URIs per endpoint, for phones whose
 	// contact ARI does not tell (otherwise learned from ContactStatusChange).
 	Contacts map[string]string `yaml:"contacts"`
+	// Canary, when present, keeps deskwatch's own account registered on
+	// the PBX: a refused or unanswered REGISTER shows in /healthz and the
+	// metrics. Used only with Enabled.
+	Canary *CanaryConfig `yaml:"canary"`
+}
+
+// CanaryConfig is the account deskwatch registers with digest auth. The
+// password itself is never stored here: see Config.CanaryPassword.
+type CanaryConfig struct {
+	Registrar    string        `yaml:"registrar"` // SIP URI of the PBX, UDP, e.g. sip:10.0.0.5:5060
+	User         string        `yaml:"user"`
+	PasswordEnv  string        `yaml:"password_env"`
+	PasswordFile string        `yaml:"password_file"`
+	Domain       string        `yaml:"domain"`  // of the AOR; default the registrar's host
+	Expires      time.Duration `yaml:"expires"` // asked for; default 120s, refreshed at half the grant
+}
+
+// CanaryPassword reads the canary's password from sip.canary.password_env
+// or sip.canary.password_file ("" when there is no canary).
+func (c *Config) CanaryPassword() (string, error) {
+	k := c.SIP.Canary
+	if k == nil {
+		return "", nil
+	}
+	pw, err := readSecret(k.PasswordEnv, k.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("sip canary password: %w", err)
+	}
+	if pw == "" {
+		return "", errors.New("sip canary password: set sip.canary.password_env or sip.canary.password_file")
+	}
+	return pw, nil
 }
 
 func (s *SIPConfig) setDefaults() {
@@ -39,6 +73,9 @@ func (s *SIPConfig) setDefaults() {
 	}
 	if s.Answers == 0 {
 		s.Answers = 1
+	}
+	if s.Canary != nil && s.Canary.Expires == 0 {
+		s.Canary.Expires = 120 * time.Second
 	}
 }
 
@@ -73,6 +110,42 @@ func (v *validator) sip(endpoints map[string]bool) {
 		if !sipURI(uri) {
 			v.addf(path, "%q is not a SIP URI, e.g. sip:op122-01@10.0.0.21:5060", uri)
 		}
+	}
+	if s.Canary != nil {
+		v.canary(s.Canary)
+	}
+}
+
+func (v *validator) canary(k *CanaryConfig) {
+	const at = "sip.canary"
+	r := k.Registrar
+	lower := strings.ToLower(r)
+	notUDP := strings.HasPrefix(lower, "sips:") || (strings.Contains(lower, ";transport=") && !strings.Contains(lower, ";transport=udp"))
+	switch {
+	case r == "":
+		v.addf(at+".registrar", "is required, e.g. sip:10.0.0.5:5060")
+	case strings.Contains(r, "@"):
+		// Do not echo it: the user part may hold a password.
+		v.addf(at+".registrar", "must be the PBX's address without a user part, e.g. sip:10.0.0.5:5060; set sip.canary.user")
+	case notUDP:
+		v.addf(at+".registrar", "%q: only UDP is supported, e.g. sip:10.0.0.5:5060", r)
+	case !sipURI(r):
+		v.addf(at+".registrar", "%q is not a SIP URI, e.g. sip:10.0.0.5:5060", r)
+	}
+	if k.User == "" {
+		v.addf(at+".user", "is required: the canary's PJSIP endpoint, e.g. deskwatch-canary")
+	} else if strings.ContainsAny(k.User, "@:;<> \t\"") {
+		v.addf(at+".user", "%q must be a bare user name, e.g. deskwatch-canary", k.User)
+	}
+	if k.PasswordEnv == "" && k.PasswordFile == "" {
+		v.addf(at, "no password source: set password_env or password_file")
+	}
+	v.secret(at, k.PasswordEnv, k.PasswordFile)
+	if strings.ContainsAny(k.Domain, "@;<> \t\"") {
+		v.addf(at+".domain", "%q must be a host name or IP, e.g. 10.0.0.5", k.Domain)
+	}
+	if k.Expires < 10*time.Second || k.Expires > 24*time.Hour {
+		v.addf(at+".expires", "%s must be from 10s to 24h", k.Expires)
 	}
 }
 

@@ -75,6 +75,21 @@
 // filter drops datagrams that cannot be SIP before sipgo parses them, so a
 // garbage flood costs little.
 //
+// # Canary registration
+//
+// Optionally (Canary), deskwatch keeps an account of its own registered on
+// the PBX, as a phone would: digest auth (401 or 407, qop=auth, the nonce
+// reused with nc counting up until the registrar calls it stale), a refresh
+// at half the expiry the registrar grants (the 200's Contact expires for
+// our contact, else its Expires header), 423 Min-Expires honoured. A
+// refused (403, or a second challenge to fresh credentials) or unanswered
+// REGISTER or refresh means the registrar is broken: Status clears
+// Registered at once, and the canary retries with a backoff of 1 s doubling
+// to 30 s. It registers from its own UDP socket, answers the PBX's OPTIONS
+// on it, and un-registers (Expires: 0, within 2 s) when it stops. The
+// password appears in no log and not in Status. sipprobetest.Registrar
+// plays the registrar in tests.
+//
 // # Logs
 //
 // sipgo logs through log/slog. A Prober hands its transport, transaction

@@ -446,19 +446,7 @@ func (p *Prober) Run(ctx context.Context, out chan<- health.Observation) error {
 
 // waitServing waits until sipgo's UDP transport reads the socket and has it
 // in its pool (where its server transactions find it to answer requests).
-func (p *Prober) waitServing(ctx context.Context) bool {
-	for {
-		if c, err := p.ua.TransportLayer().GetConnection("udp", p.conn.LocalAddr().String()); err == nil {
-			c.TryClose() // GetConnection took a reference
-			return true
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(time.Millisecond):
-		}
-	}
-}
+func (p *Prober) waitServing(ctx context.Context) bool { return waitServing(ctx, p.ua, p.conn) }
 
 // takeDue marks the targets due at now as in flight, moves them to their
 // next slot, and says how long to wait for the next one.

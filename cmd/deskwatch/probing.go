@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -15,9 +18,11 @@ import (
 
 // probing runs deskwatch's own SIP probes: it learns each endpoint's
 // contact from the ARI evidence passing to the monitor (unless the config
-// fixes it) and feeds the prober's verdicts to the monitor too.
+// fixes it) and feeds the prober's verdicts to the monitor too. With
+// sip.canary it also keeps deskwatch's own account registered on the PBX.
 type probing struct {
 	p      *sipprobe.Prober
+	canary *sipprobe.Canary // nil without sip.canary
 	static map[string]string
 	log    zerolog.Logger
 
@@ -33,10 +38,56 @@ func newProbing(cfg *config.Config, log zerolog.Logger) (*probing, error) {
 		return nil, err
 	}
 	pr := &probing{p: p, static: s.Contacts, log: log, targets: map[string]string{}}
+	if s.Canary != nil {
+		if pr.canary, err = newCanary(cfg, log); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
 	for ep, uri := range s.Contacts {
 		pr.set(ep, uri)
 	}
 	return pr, nil
+}
+
+// newCanary registers from sip.listen's IP, on a port of its own.
+func newCanary(cfg *config.Config, log zerolog.Logger) (*sipprobe.Canary, error) {
+	k := cfg.SIP.Canary
+	pw, err := cfg.CanaryPassword()
+	if err != nil {
+		return nil, err
+	}
+	host, _, err := net.SplitHostPort(cfg.SIP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("canary: sip.listen: %w", err)
+	}
+	c, err := sipprobe.NewCanary(sipprobe.CanaryOptions{Registrar: k.Registrar, User: k.User, Password: pw,
+		Domain: k.Domain, Expires: k.Expires, Listen: net.JoinHostPort(host, "0"), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("canary: %w", err)
+	}
+	return c, nil
+}
+
+// healthz adds the canary's registration to /healthz: not registered means
+// the registrar is broken, so the status is degraded.
+func (pr *probing) healthz(m map[string]any) {
+	if pr == nil || pr.canary == nil {
+		return
+	}
+	s := pr.canary.Status()
+	var since any // null until the first attempt ends
+	if !s.Since.IsZero() {
+		since = s.Since.UTC().Format(time.RFC3339Nano)
+	}
+	c := map[string]any{"registered": s.Registered, "since": since, "last_code": s.LastCode, "failures": s.Failures}
+	if s.LastError != "" {
+		c["last_error"] = s.LastError
+	}
+	m["canary"] = c
+	if !s.Registered {
+		m["status"] = "degraded"
+	}
 }
 
 func (pr *probing) set(ep, uri string) {
@@ -142,5 +193,15 @@ func (pr *probing) metrics() []httpapi.Metric {
 	out = append(out,
 		httpapi.Metric{Name: h + "_sum", Help: "Round trip of answered probes.", Type: "histogram", Value: s.RTT.Sum.Seconds()},
 		httpapi.Metric{Name: h + "_count", Help: "Round trip of answered probes.", Type: "histogram", Value: float64(s.RTT.Count)})
+	if pr.canary != nil {
+		cs := pr.canary.Status()
+		reg := 0.0
+		if cs.Registered {
+			reg = 1
+		}
+		out = append(out,
+			httpapi.Metric{Name: "deskwatch_sip_canary_registered", Help: "1 while deskwatch's own account is registered on the PBX.", Type: "gauge", Value: reg},
+			c("deskwatch_sip_canary_failures_total", "Canary REGISTERs refused or unanswered.", cs.Failures))
+	}
 	return out
 }

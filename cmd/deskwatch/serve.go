@@ -123,6 +123,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 			if !s.StoreOK {
 				m["status"] = "degraded"
 			}
+			probe.healthz(m)
 			return m
 		},
 	})
@@ -144,7 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 8) // room for every goroutine: none may block on exit
+	errc := make(chan error, 9) // room for every goroutine: none may block on exit
 	wg.Add(5)
 	go func() { defer wg.Done(); aud.Run(ctx) }()
 	go func() {
@@ -178,6 +179,15 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 				errc <- fmt.Errorf("sip probes: %w", err)
 			}
 		}()
+		if probe.canary != nil {
+			wg.Add(1)
+			go func() { // un-registers (≤ 2 s) when ctx ends
+				defer wg.Done()
+				if err := probe.canary.Run(ctx); err != nil && ctx.Err() == nil {
+					errc <- fmt.Errorf("sip canary: %w", err)
+				}
+			}()
+		}
 	} else {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
