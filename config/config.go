@@ -109,6 +109,17 @@ type WorkstationConfig struct {
 	Endpoints      []string   `yaml:"endpoints"` // "PJSIP/op122-01"
 	InServiceFrom  *time.Time `yaml:"in_service_from"`
 	InServiceUntil *time.Time `yaml:"in_service_until"`
+	// Probe overrides the sip section's schedule for this desk's endpoints.
+	Probe *ProbeConfig `yaml:"probe"`
+}
+
+// ProbeConfig is a desk's own SIP probe schedule; zero fields keep the
+// sip section's values.
+type ProbeConfig struct {
+	Interval time.Duration `yaml:"interval"`
+	Timeout  time.Duration `yaml:"timeout"`
+	Misses   int           `yaml:"misses"`
+	Answers  int           `yaml:"answers"`
 }
 
 // Load reads, parses and validates the configuration file at path.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -155,4 +156,31 @@ func sipURI(s string) bool {
 		rest, ok = strings.CutPrefix(s, "sips:")
 	}
 	return ok && rest != "" && !strings.ContainsAny(rest, " \t\r\n")
+}
+
+// probeOverrides checks each desk's probe schedule against the sip section.
+func (v *validator) probeOverrides() {
+	s := &v.c.SIP
+	for i, w := range v.c.Workstations {
+		p := w.Probe
+		if p == nil {
+			continue
+		}
+		path := fmt.Sprintf("workstations[%d].probe", i)
+		iv := cmp.Or(p.Interval, s.Interval)
+		if p.Interval != 0 && p.Interval < time.Second {
+			v.addf(path+".interval", "%s is below the minimum of 1s", p.Interval)
+		}
+		// Without a timeout of its own, a desk whose interval is shorter than
+		// the section's timeout gets half its interval (as the prober does).
+		if p.Timeout != 0 && (p.Timeout < 0 || p.Timeout > iv) {
+			v.addf(path+".timeout", "%s must be positive and at most the interval (%s)", p.Timeout, iv)
+		}
+		if p.Misses < 0 || p.Misses > 100 {
+			v.addf(path+".misses", "%d must be from 1 to 100", p.Misses)
+		}
+		if p.Answers < 0 || p.Answers > 100 {
+			v.addf(path+".answers", "%d must be from 1 to 100", p.Answers)
+		}
+	}
 }

@@ -40,6 +40,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.sip(eps)
+	if v.c.SIP.Enabled {
+		v.probeOverrides()
+	}
 	for _, err := range v.c.Alerts.Validate(v.c.AllHotlines()...) {
 		if p, ok := errors.AsType[*alerts.Problem](err); ok {
 			v.addf(p.Path, "%s", p.Msg)

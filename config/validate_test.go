@@ -535,3 +535,28 @@ sip:
 		t.Errorf("disabled sip: %v", err)
 	}
 }
+
+func TestProbeOverride(t *testing.T) {
+	t.Setenv("DESKWATCH_ARI_PASSWORD", "x")
+	base := `ari: {url: "http://127.0.0.1:8088/ari", username: u, password_env: DESKWATCH_ARI_PASSWORD}
+redis: {url: "redis://127.0.0.1:6379/0"}
+http: {listen: "127.0.0.1:8080"}
+sip: {enabled: true}
+workstations:
+`
+	cfg, err := Parse([]byte(base + "  - {id: a, hotlines: [\"122\"], endpoints: [\"PJSIP/a\"], probe: {interval: 1s, misses: 3}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Workstations[0].Probe; p == nil || p.Interval != time.Second || p.Misses != 3 {
+		t.Fatalf("%+v", p)
+	}
+	_, err = Parse([]byte(base + "  - {id: a, hotlines: [\"122\"], endpoints: [\"PJSIP/a\"], probe: {interval: 1s, timeout: 3s}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "workstations[0].probe.timeout") {
+		t.Fatalf("error %v", err)
+	}
+	_, err = Parse([]byte(base + "  - {id: a, hotlines: [\"122\"], endpoints: [\"PJSIP/a\"], probe: {interval: 200ms, timeout: 100ms}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "workstations[0].probe.interval (line 6): 200ms is below the minimum of 1s") {
+		t.Fatalf("error %v", err)
+	}
+}

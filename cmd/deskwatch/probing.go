@@ -24,6 +24,7 @@ type probing struct {
 	p      *sipprobe.Prober
 	canary *sipprobe.Canary // nil without sip.canary
 	static map[string]string
+	own    map[string]*sipprobe.TargetOptions // endpoint → its desk's own schedule
 	log    zerolog.Logger
 
 	mu      sync.RWMutex
@@ -37,7 +38,14 @@ func newProbing(cfg *config.Config, log zerolog.Logger) (*probing, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr := &probing{p: p, static: s.Contacts, log: log, targets: map[string]string{}}
+	pr := &probing{p: p, static: s.Contacts, log: log, targets: map[string]string{}, own: map[string]*sipprobe.TargetOptions{}}
+	for _, w := range cfg.Workstations {
+		if o := w.Probe; o != nil {
+			for _, ep := range w.Endpoints {
+				pr.own[ep] = &sipprobe.TargetOptions{Interval: o.Interval, Timeout: o.Timeout, MissesBeforeDown: o.Misses, AnswersBeforeUp: o.Answers}
+			}
+		}
+	}
 	if s.Canary != nil {
 		if pr.canary, err = newCanary(cfg, log); err != nil {
 			p.Close()
@@ -96,7 +104,7 @@ func (pr *probing) set(ep, uri string) {
 	if pr.targets[ep] == uri {
 		return
 	}
-	if err := pr.p.SetTarget(ep, uri, nil); err != nil {
+	if err := pr.p.SetTarget(ep, uri, pr.own[ep]); err != nil {
 		pr.log.Warn().Err(err).Str("endpoint", ep).Str("contact", uri).Msg("cannot probe this contact")
 		return
 	}
