@@ -1,15 +1,14 @@
 package alerts
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
+	"deskwatch/internal/logtest"
 	"encoding/base64"
 	"io"
 	"mime"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +16,6 @@ import (
 )
 
 const smtpPassword = "s3cret-Пароль"
-
-// lockedBuffer collects logs written from the notifier's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func mailConfig(addr string, mutate func(*EmailConfig)) Config {
 	retries := 2
@@ -81,7 +62,7 @@ func flappingScript(t *testing.T, channel string) []Event {
 func TestEmailExactlyOncePerEventUnderFlapping(t *testing.T) {
 	t.Setenv("DESKWATCH_TEST_SMTP_PASSWORD", smtpPassword)
 	srv := startSMTP(t, "deskwatch", smtpPassword, func(s *smtpServer) { s.failData.Store(1) })
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	opt := fastOptions()
 	opt.TLSConfig = &tls.Config{RootCAs: srv.Roots}
 	opt.Hostname = "deskwatch.test"
@@ -187,7 +168,7 @@ func TestEmailPermanentFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startSMTP(t, "deskwatch", tc.pass, tc.server)
-			var logs lockedBuffer
+			var logs logtest.Buffer
 			opt := fastOptions()
 			if tc.trust {
 				opt.TLSConfig = &tls.Config{RootCAs: srv.Roots}

@@ -1,8 +1,8 @@
 package ari
 
 import (
-	"bytes"
 	"context"
+	"deskwatch/internal/logtest"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -28,30 +28,17 @@ func (c *fakeClock) Now() time.Time   { c.mu.Lock(); defer c.mu.Unlock(); return
 func (c *fakeClock) Set(t time.Time)  { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 func newClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
 
-// lockedBuffer collects log lines from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 type harness struct {
 	c     *Client
 	out   chan health.Observation
 	clock *fakeClock
-	logs  *lockedBuffer
+	logs  *logtest.Buffer
 	stop  func() // cancels Run and fails the test unless it returns promptly
 }
 
 func startClient(t *testing.T, f *fakeARI, mod func(*Options)) *harness {
 	t.Helper()
-	h := &harness{out: make(chan health.Observation), clock: newClock(t0), logs: &lockedBuffer{}}
+	h := &harness{out: make(chan health.Observation), clock: newClock(t0), logs: &logtest.Buffer{}}
 	tr := &http.Transport{}
 	opts := Options{
 		URL: f.url(), Username: testUser, Password: testPassword, App: testApp,

@@ -1,8 +1,8 @@
 package journal_test
 
 import (
-	"bytes"
 	"context"
+	"deskwatch/internal/logtest"
 	"errors"
 	"strings"
 	"sync"
@@ -64,24 +64,6 @@ func (f *fakeSource) firstCall() [2]time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls[0]
-}
-
-// syncBuffer collects log lines from Follow's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // follow runs Follow until the test ends and checks that it returned nil.
@@ -183,7 +165,7 @@ func TestFollowRescan(t *testing.T) {
 
 func TestFollowSurvivesOutages(t *testing.T) {
 	srv := redistest.StartServer(t)
-	var logs syncBuffer
+	var logs logtest.Buffer
 	j, err := journal.New(newClient(t, srv.Addr()), journal.Options{Prefix: prefix, Location: irkutsk}, zerolog.New(&logs))
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +193,7 @@ func TestFollowSurvivesOutages(t *testing.T) {
 }
 
 func TestFollowLeavesOutInvalidSpans(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	j, err := journal.New(newClient(t, redistest.Start(t)), journal.Options{Prefix: prefix, Location: irkutsk}, zerolog.New(&logs))
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,8 @@
 package sipprobe
 
 import (
-	"bytes"
 	"context"
+	"deskwatch/internal/logtest"
 	"fmt"
 	"strings"
 	"sync"
@@ -17,28 +17,10 @@ import (
 
 const canaryPassword = "c4nary-Pa55"
 
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type canaryRun struct {
 	c    *Canary
 	reg  *sipprobetest.Registrar
-	logs *syncBuffer
+	logs *logtest.Buffer
 	stop func() time.Duration // cancels Run and says how long it took to return
 }
 
@@ -46,7 +28,7 @@ type canaryRun struct {
 // sipgo's too) is kept to check that the password never shows.
 func startCanary(t *testing.T, reg *sipprobetest.Registrar, o CanaryOptions) *canaryRun {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	o.Registrar = reg.URI()
 	o.Listen = "127.0.0.1:0"
 	o.Logger = zerolog.New(zerolog.MultiLevelWriter(logs, zerolog.NewTestWriter(t))).Level(zerolog.DebugLevel)
