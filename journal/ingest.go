@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ import (
 
 const (
 	batchRecords = 500 // records per append script call
-	maxAttempts  = 10  // plans per call when other writers keep appending
+	maxAttempts  = 20  // plans per call when other writers keep appending
 )
 
 // Ingest brings spans into the journal. It is idempotent: ingesting the
@@ -69,7 +70,7 @@ func (j *Journal) ingest(ctx context.Context, spans []health.Span, now time.Time
 	now = truncMs(now)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	for range maxAttempts {
+	for attempt := range maxAttempts {
 		p, err := j.plan(ctx, in, now, manualBy)
 		if err != nil {
 			return nil, fmt.Errorf("journal: ingest %d spans: %w", len(in), err)
@@ -77,6 +78,9 @@ func (j *Journal) ingest(ctx context.Context, spans []health.Span, now time.Time
 		switch err := j.commit(ctx, p.batches); {
 		case errors.Is(err, errHeadMoved):
 			j.log.Debug().Msg("journal: the chain moved during ingest; planning again")
+			if err := conflictPause(ctx, attempt); err != nil {
+				return nil, err
+			}
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("journal: ingest %d spans: %w", len(in), err)
@@ -625,4 +629,19 @@ func mustJSON(v any) string {
 		panic(fmt.Sprintf("journal: encode %T: %v", v, err)) // plain structs always encode
 	}
 	return string(raw)
+}
+
+// conflictPause waits a random while before planning again after another
+// process appended first, so that two writers do not keep colliding (the
+// wait grows with the attempt, up to about 100 ms).
+func conflictPause(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 7)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

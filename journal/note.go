@@ -36,9 +36,13 @@ func (j *Journal) AddNote(ctx context.Context, year, number int, n Note) (Entry,
 	by := strings.TrimSpace(n.By)
 
 	j.mu.Lock()
-	for range maxAttempts {
+	for attempt := range maxAttempts {
 		err = j.appendNote(ctx, id, by, pl, at)
 		if !errors.Is(err, errHeadMoved) {
+			break
+		}
+		if perr := conflictPause(ctx, attempt); perr != nil {
+			err = perr
 			break
 		}
 	}
