@@ -265,9 +265,15 @@ func TestClientBuffersEventsDuringSnapshot(t *testing.T) {
 	close(f.snapshotGate)
 	h.expectSnapshot(t, t0)
 	for _, w := range translateAll(t, lines) {
+		w.Raced = true // they arrived while the snapshot was in flight
 		if got := h.next(t); !reflect.DeepEqual(got, w) {
 			t.Fatalf("got %+v, want %+v", got, w)
 		}
+	}
+	// A message after the snapshot is not marked.
+	conn.send(t, lines[0])
+	if got := h.next(t); got.Raced {
+		t.Fatalf("a message received after the snapshot is marked raced: %+v", got)
 	}
 }
 

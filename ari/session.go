@@ -49,6 +49,12 @@ func (c *Client) session(ctx context.Context, out chan<- health.Observation) ses
 	if err != nil {
 		return sessionEnd{err: err, lostAt: c.now()}
 	}
+	// Messages already read when the snapshot was in hand raced it: the
+	// core drops those older than the snapshot. Later ones always apply.
+	raced := len(rd.msgs)
+	if rd.waiting.Load() {
+		raced++
+	}
 	up := time.Now()
 	c.stats.setConnected(true, at)
 	sighted := health.Observation{Source: health.SourceARI, Kind: health.KindSighted, At: at,
@@ -67,7 +73,9 @@ func (c *Client) session(ctx context.Context, out chan<- health.Observation) ses
 		return sessionEnd{err: err, sighted: true, upFor: time.Since(up), lostAt: lost}
 	}
 	for raw := range rd.msgs {
-		if err := c.handle(sctx, out, raw); err != nil {
+		err := c.handle(sctx, out, raw, raced > 0)
+		raced--
+		if err != nil {
 			return ended(err, c.now())
 		}
 	}
@@ -135,7 +143,7 @@ func (c *Client) snapshot(ctx context.Context, out chan<- health.Observation) (t
 
 // handle translates and emits one message. Only ErrReplaced and a cancelled
 // ctx end the session; everything else is counted and skipped.
-func (c *Client) handle(ctx context.Context, out chan<- health.Observation, raw []byte) error {
+func (c *Client) handle(ctx context.Context, out chan<- health.Observation, raw []byte, raced bool) error {
 	c.stats.messages.Add(1)
 	obs, err := Translate(raw)
 	switch {
@@ -153,6 +161,7 @@ func (c *Client) handle(ctx context.Context, out chan<- health.Observation, raw 
 		c.log.Warn().Err(err).Str("raw", truncate(raw, 300)).Msg("ARI message skipped")
 	}
 	for _, o := range obs {
+		o.Raced = raced
 		if err := c.emit(ctx, out, o); err != nil {
 			return err
 		}

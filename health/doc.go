@@ -26,8 +26,11 @@
 //	                                           contact event that says why, and every PJSIP
 //	                                           change comes with a contact event
 //	PeerStatusChange, DeviceStateChanged       ignored (same facts as the contact event)
-//	an event older than the endpoint's         ignored as stale: the snapshot already
-//	  last snapshot                            reflects it
+//	an event that arrived while the snapshot   ignored as stale: the snapshot already
+//	  was taken and is older than it           reflects it (an event received after the
+//	                                           snapshot always applies, even if the PBX's
+//	                                           clock is behind ours; its transition is
+//	                                           then stamped no earlier than the snapshot)
 //
 // # Fusion with our SIP probes (sipprobe)
 //

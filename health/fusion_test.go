@@ -46,7 +46,7 @@ func TestFusionScripts(t *testing.T) {
 			{probe(0, e1, false), []string{"d1 unknown->down unreachable"}},
 			{probe(5, e1, true), []string{"d1 down->up"}},
 		}},
-		{"probe events are never stale against an ARI snapshot", []step{
+		{"probe events are never stale against an ARI snapshot (clamped to it)", []step{
 			{snap(10, e1, KindOnline), []string{"d1 unknown->up"}},
 			{probe(9, e1, false), []string{"d1 up->down unreachable"}},
 		}},

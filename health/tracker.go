@@ -146,7 +146,7 @@ func (t *Tracker) Observe(o Observation) []Transition {
 // apply updates the endpoint's evidence; false means the observation was
 // stale or carried nothing new.
 func (ep *endpoint) apply(o Observation) bool {
-	if o.Source == SourceARI && !o.Snapshot && o.At.Before(ep.snapshotAt) {
+	if o.Raced && o.At.Before(ep.snapshotAt) {
 		return false // older than the snapshot that already reflects it
 	}
 	switch o.Kind {

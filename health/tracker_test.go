@@ -28,6 +28,11 @@ func snap(sec float64, ep string, k Kind) Observation {
 	return o
 }
 
+func raced(o Observation) Observation {
+	o.Raced = true
+	return o
+}
+
 func src(sec float64, k Kind) Observation {
 	return Observation{Source: SourceARI, Kind: k, At: at(sec)}
 }
@@ -95,10 +100,14 @@ func TestTrackerScripts(t *testing.T) {
 			{obs(4, e1, KindOnline, ""), nil},
 			{obs(4.001, e1, KindContactAvailable, c1), []string{"d1 down->up"}},
 		}},
-		{"stale event older than the snapshot is ignored", []step{
+		{"an event that raced the snapshot and is older than it is ignored", []step{
 			{snap(10, e1, KindOnline), []string{"d1 unknown->up"}},
-			{obs(9.5, e1, KindContactRemoved, c1), nil},
-			{obs(11, e1, KindContactRemoved, c1), []string{"d1 up->down unregistered"}},
+			{raced(obs(9.5, e1, KindContactRemoved, c1)), nil},
+			{raced(obs(11, e1, KindContactRemoved, c1)), []string{"d1 up->down unregistered"}},
+		}},
+		{"an event received after the snapshot applies even if the PBX clock is behind", []step{
+			{snap(10, e1, KindOnline), []string{"d1 unknown->up"}},
+			{obs(9.5, e1, KindContactRemoved, c1), []string{"d1 up->down unregistered"}},
 		}},
 		{"missing endpoint is down", []step{
 			{snap(0, e1, KindMissing), []string{"d1 unknown->down missing"}},

@@ -54,9 +54,13 @@ type Observation struct {
 	Detail   string        // the raw status, e.g. "ContactStatusChange Removed"
 	Code     int           // SIP response code of a probe (0: none)
 	RTT      time.Duration // probe round trip (0: none)
-	// Snapshot marks endpoint-level observations taken from a REST snapshot;
-	// events older than the last snapshot of their endpoint are stale.
+	// Snapshot marks endpoint-level observations taken from a REST snapshot.
 	Snapshot bool
+	// Raced marks an event that reached us while the snapshot was being
+	// taken: it may describe a state the snapshot already shows, and is
+	// stale if its timestamp is older than the snapshot's. Events received
+	// after the snapshot are never stale, whatever the PBX's clock says.
+	Raced bool
 }
 
 // State of a workstation.
