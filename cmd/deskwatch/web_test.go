@@ -154,9 +154,16 @@ func (b *browser) open(url string) {
 	b.waitJS("the script to run", `document.querySelector('#login-form h1').textContent !== ''`, `document.body.className`, step)
 }
 
+// setValue sets a field's value in one script: chromedp.SetValue resolves
+// the node first and can lose a race with the page re-rendering on a live
+// update ("could not set value on node N").
 func (b *browser) setValue(sel, v string) {
 	b.t.Helper()
-	b.do(chromedp.SetValue(chromedp.CSS(sel), v))
+	b.do(chromedp.WaitReady(chromedp.CSS(sel)))
+	got := js[string](b, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; return e.value; })()`, sel, v))
+	if got != v {
+		b.t.Fatalf("%s: value %q after setting %q", sel, got, v)
+	}
 }
 
 func (b *browser) click(sel string) {
@@ -414,11 +421,16 @@ func TestWebSupervisorExcludesOutage(t *testing.T) {
 	b.waitJS("the outages view", `!document.querySelector('#view-outages').hidden && document.querySelector('#out-status').textContent.includes('нет')`, `document.querySelector('#out-status').textContent`, step)
 	b.click("#manual summary")
 	b.do(chromedp.WaitVisible(chromedp.CSS("#m-cause")))
-	b.do(chromedp.SetValue(chromedp.CSS("#m-desk"), "op122-01"),
-		chromedp.SetValue(chromedp.CSS("#m-start"), from.In(loc).Format("2006-01-02T15:04:05")),
-		chromedp.SetValue(chromedp.CSS("#m-end"), to.In(loc).Format("2006-01-02T15:04:05")),
-		chromedp.SetValue(chromedp.CSS("#m-cause"), "не загружается компьютер оператора"),
-		chromedp.SetValue(chromedp.CSS("#m-note"), "заменён блок питания"))
+	// One script fills the form: the page re-renders the desk options on
+	// live updates, and node-by-node SetValue can race that.
+	b.waitJS("the desk in the form", `!!document.querySelector('#m-desk option[value="op122-01"]')`, `document.querySelector('#m-desk').innerHTML`, step)
+	fill := fmt.Sprintf(`(() => { const v = {"#m-desk": %q, "#m-start": %q, "#m-end": %q, "#m-cause": %q, "#m-note": %q};
+		for (const [sel, val] of Object.entries(v)) { document.querySelector(sel).value = val; }
+		return document.querySelector('#m-desk').value; })()`,
+		"op122-01", from.In(loc).Format("2006-01-02T15:04:05"), to.In(loc).Format("2006-01-02T15:04:05"), "не загружается компьютер оператора", "заменён блок питания")
+	if got := js[string](b, fill); got != "op122-01" {
+		t.Fatalf("form desk %q", got)
+	}
 	b.click(`#manual-form button[type=submit]`)
 	b.waitJS("the manual outage listed", `document.querySelector('#manual-msg').textContent === 'Отказ записан.' && document.querySelector('#out-table tr[data-ws="op122-01"]')`,
 		`document.querySelector('#manual-msg').textContent`, step)
@@ -450,18 +462,20 @@ func TestWebSupervisorExcludesOutage(t *testing.T) {
 	b.do(chromedp.WaitVisible(chromedp.CSS("#ex-reason")))
 	b.click("#ex-submit")
 	b.waitJS("the API's error", `document.querySelector('#ex-msg').textContent.includes('обоснование') && document.querySelector('#dlg-exclude').open`, `document.querySelector('#ex-msg').textContent`, step)
-	b.do(chromedp.SetValue(chromedp.CSS("#ex-category"), "power"),
-		chromedp.SetValue(chromedp.CSS("#ex-reason"), "отключение электроснабжения в городе"),
-		chromedp.SetValue(chromedp.CSS("#ex-by"), "Иванов И.И."))
+	b.setValue("#ex-category", "power")
+	b.setValue("#ex-reason", "отключение электроснабжения в городе")
+	b.setValue("#ex-by", "Иванов И.И.")
 	b.click("#ex-submit")
 	b.waitJS("the outage excluded", fmt.Sprintf(`!document.querySelector('#dlg-exclude').open && document.querySelector('%s').classList.contains('excluded')`, row), `document.querySelector('#ex-msg').textContent`, step)
 	if got := b.text(row); !strings.Contains(got, "отключение электроснабжения") || !strings.Contains(got, "Иванов И.И.") {
 		t.Errorf("excluded row %q", got)
 	}
 	// The excluded filter works in the page.
-	b.do(chromedp.SetValue(chromedp.CSS("#f-excluded"), "false"), chromedp.Evaluate[chromedp.Void](`document.querySelector('#f-excluded').dispatchEvent(new Event('change'))`))
+	b.setValue("#f-excluded", "false")
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#f-excluded').dispatchEvent(new Event('change'))`))
 	b.waitJS("the excluded filter", fmt.Sprintf(`!document.querySelector('%s')`, row), `document.querySelector('#out-status').textContent`, step)
-	b.do(chromedp.SetValue(chromedp.CSS("#f-excluded"), ""), chromedp.Evaluate[chromedp.Void](`document.querySelector('#f-excluded').dispatchEvent(new Event('change'))`))
+	b.setValue("#f-excluded", "")
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#f-excluded').dispatchEvent(new Event('change'))`))
 
 	// The availability shown changes.
 	b.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#quarter'`))
