@@ -120,3 +120,24 @@ func uniq(ss []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// Inputs builds the availability inputs of desks from the spans of a period
+// (any desk, any order) and its blind intervals. A desk that covered(id)
+// says our SIP probes watch is unmonitored only when no probe could run
+// either (probeBlind: the daemon down); the others whenever any source was
+// blind. covered may be nil: no desk is covered.
+func Inputs(desks []Workstation, spans []Span, blind, probeBlind []Interval, covered func(id string) bool) []DeskInput {
+	by := make(map[string][]Span, len(desks))
+	for _, sp := range spans {
+		by[sp.Workstation] = append(by[sp.Workstation], sp)
+	}
+	in := make([]DeskInput, 0, len(desks))
+	for _, w := range desks {
+		unknown := blind
+		if covered != nil && covered(w.ID) {
+			unknown = probeBlind
+		}
+		in = append(in, DeskInput{ID: w.ID, Hotlines: w.Hotlines, Service: Interval{Start: w.InServiceFrom, End: w.InServiceUntil}, Spans: by[w.ID], Unknown: unknown})
+	}
+	return in
+}

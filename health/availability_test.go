@@ -220,3 +220,20 @@ func TestUnion(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+// A desk our SIP probes cover is not unmonitored while ARI alone is blind:
+// a PBX outage seen only by the probes counts as a failure.
+func TestInputsCoverage(t *testing.T) {
+	desks := []Workstation{{ID: "probed"}, {ID: "ari-only"}}
+	spans := []Span{{Workstation: "probed", Start: at(10), End: at(40)}, {Workstation: "ari-only", Start: at(10), End: at(40)}}
+	ariBlind := []Interval{{at(0), at(50)}}
+	in := Inputs(desks, spans, ariBlind, nil, func(id string) bool { return id == "probed" })
+	res := Availability(Interval{at(0), at(100)}, at(100), in)
+	p, a := res.Desks[0], res.Desks[1]
+	if p.Unavailable != 30*time.Second || p.Unknown != 0 || a.Unavailable != 0 || a.Unknown != 50*time.Second {
+		t.Fatalf("probed %+v, ari-only %+v", p, a)
+	}
+	if in := Inputs(desks, spans, ariBlind, nil, nil); len(in[0].Unknown) != 1 {
+		t.Fatal("nil covered must cover nobody")
+	}
+}

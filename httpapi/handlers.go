@@ -393,18 +393,17 @@ func (s *Server) Availability(ctx context.Context, period health.Interval) (heal
 	if err != nil {
 		return health.AvailabilityResult{}, err
 	}
-	blind, err := s.opt.Store.Blind(ctx, period.Start, period.End)
+	blind, err := s.opt.Store.BlindOf(ctx, period.Start, period.End)
 	if err != nil {
 		return health.AvailabilityResult{}, err
 	}
-	by := make(map[string][]health.Span, len(s.desks))
-	for _, sp := range spans {
-		by[sp.Workstation] = append(by[sp.Workstation], sp)
+	var probeBlind []health.Interval
+	if s.opt.ProbeCovered != nil {
+		if probeBlind, err = s.opt.Store.BlindOf(ctx, period.Start, period.End, health.SourceMonitor, health.SourceSIP); err != nil {
+			return health.AvailabilityResult{}, err
+		}
 	}
-	in := make([]health.DeskInput, 0, len(s.opt.Workstations))
-	for _, w := range s.opt.Workstations {
-		in = append(in, health.DeskInput{ID: w.ID, Hotlines: w.Hotlines, Service: health.Interval{Start: w.InServiceFrom, End: w.InServiceUntil}, Spans: by[w.ID], Unknown: blind})
-	}
+	in := health.Inputs(s.opt.Workstations, spans, blind, probeBlind, s.opt.ProbeCovered)
 	return health.Availability(period, s.opt.Now().UTC(), in), nil
 }
 

@@ -31,7 +31,8 @@ type Store interface {
 	AddManual(ctx context.Context, s health.Span, by string, at time.Time) (health.Span, error)
 	SetExclusion(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
 	RevokeExclusion(ctx context.Context, id, by string, at time.Time) (health.Span, error)
-	Blind(ctx context.Context, from, to time.Time) ([]health.Interval, error)
+	// BlindOf gives the unmonitored intervals of the sources (none: all).
+	BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error)
 	Ping(ctx context.Context) error
 }
 
@@ -80,6 +81,9 @@ type Options struct {
 	// Warnings, if set, gives configuration warnings per desk id (e.g.
 	// qualify_off), shown in /api/v1/workstations and /healthz.
 	Warnings func() map[string][]string
+	// ProbeCovered, if set, says which desks our SIP probes watch: ARI's
+	// blindness is not unmonitored time for them.
+	ProbeCovered func(desk string) bool
 	// Probes, if set, gives the last SIP probe of each endpoint.
 	Probes func() map[string]ProbeResult
 	// Journal serves /api/v1/journal; nil disables it.

@@ -16,8 +16,9 @@ import (
 type Sources interface {
 	// Spans returns the spans of every desk overlapping [from, to).
 	Spans(ctx context.Context, from, to time.Time) ([]health.Span, error)
-	// Blind returns the unmonitored intervals overlapping [from, to).
-	Blind(ctx context.Context, from, to time.Time) ([]health.Interval, error)
+	// BlindOf returns the unmonitored intervals of the sources (none
+	// given: all) overlapping [from, to).
+	BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error)
 }
 
 // JournalSource lists the journal entries overlapping [from, to); nil means
@@ -31,6 +32,9 @@ type Builder struct {
 	Sources  Sources
 	Journal  JournalSource
 	Now      func() time.Time
+	// ProbeCovered, if set, says which desks our SIP probes watch (see
+	// health.Inputs).
+	ProbeCovered func(desk string) bool
 }
 
 // Build computes the quarter's figures now. The inputs hash covers
@@ -47,9 +51,15 @@ func (b *Builder) Build(ctx context.Context, q health.Quarter) (*Report, error) 
 	if err != nil {
 		return nil, fmt.Errorf("report %s: spans: %w", q, err)
 	}
-	blind, err := b.Sources.Blind(ctx, p.Start, p.End)
+	blind, err := b.Sources.BlindOf(ctx, p.Start, p.End)
 	if err != nil {
 		return nil, fmt.Errorf("report %s: blind intervals: %w", q, err)
+	}
+	var probeBlind []health.Interval
+	if b.ProbeCovered != nil {
+		if probeBlind, err = b.Sources.BlindOf(ctx, p.Start, p.End, health.SourceMonitor, health.SourceSIP); err != nil {
+			return nil, fmt.Errorf("report %s: blind intervals: %w", q, err)
+		}
 	}
 	var journal []JournalRow
 	if b.Journal != nil {
@@ -57,15 +67,7 @@ func (b *Builder) Build(ctx context.Context, q health.Quarter) (*Report, error) 
 			return nil, fmt.Errorf("report %s: journal: %w", q, err)
 		}
 	}
-	by := map[string][]health.Span{}
-	for _, s := range spans {
-		by[s.Workstation] = append(by[s.Workstation], s)
-	}
-	in := make([]health.DeskInput, 0, len(b.Desks))
-	for _, w := range b.Desks {
-		in = append(in, health.DeskInput{ID: w.ID, Hotlines: w.Hotlines, Service: health.Interval{Start: w.InServiceFrom, End: w.InServiceUntil}, Spans: by[w.ID], Unknown: blind})
-	}
-	res := health.Availability(p, at, in)
+	res := health.Availability(p, at, health.Inputs(b.Desks, spans, blind, probeBlind, b.ProbeCovered))
 	r := FromAvailability(q, b.Location, res, b.Desks)
 	r.GeneratedAt = at
 	r.Journal = journal
@@ -83,11 +85,16 @@ func (b *Builder) Build(ctx context.Context, q health.Quarter) (*Report, error) 
 			Category: s.Exclusion.Category, Reason: s.Exclusion.Reason, By: s.Exclusion.By, At: s.Exclusion.At})
 	}
 	slices.SortFunc(r.Exclusions, func(a, b ExclusionRow) int { return a.Start.Compare(b.Start) })
-	for _, iv := range health.Union(blind, measured) {
+	// Coverage: the unmonitored time of the desks least covered.
+	shown := blind
+	if b.ProbeCovered != nil && !slices.ContainsFunc(b.Desks, func(w health.Workstation) bool { return !b.ProbeCovered(w.ID) }) {
+		shown = probeBlind
+	}
+	for _, iv := range health.Union(shown, measured) {
 		r.Coverage.Unknown += iv.End.Sub(iv.Start)
 	}
-	r.Coverage.Intervals = blind
-	r.InputsHash = inputsHash(q, b.Desks, spans, blind, journal, res.Measured)
+	r.Coverage.Intervals = shown
+	r.InputsHash = inputsHash(q, b.Desks, spans, shown, journal, res.Measured)
 	return r, nil
 }
 

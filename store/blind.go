@@ -51,6 +51,11 @@ func (s *Store) CloseBlind(ctx context.Context, source health.Source, at time.Ti
 // Blind returns the blind intervals of all sources overlapping [from, to)
 // (zero from or to: unbounded), by start; open ones have a zero End.
 func (s *Store) Blind(ctx context.Context, from, to time.Time) ([]health.Interval, error) {
+	return s.BlindOf(ctx, from, to)
+}
+
+// BlindOf is Blind for the given sources only (none given: all of them).
+func (s *Store) BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error) {
 	lo, hi, err := bounds(from, to)
 	if err != nil {
 		return nil, err
@@ -58,6 +63,9 @@ func (s *Store) Blind(ctx context.Context, from, to time.Time) ([]health.Interva
 	sources, err := s.rdb.SMembers(ctx, s.key("blind:sources")).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: blind intervals: list sources: %w", err)
+	}
+	if len(only) > 0 {
+		sources = slices.DeleteFunc(sources, func(src string) bool { return !slices.Contains(only, health.Source(src)) })
 	}
 	closed := make([]*redis.Cmd, len(sources))
 	opens := make([]*redis.StringCmd, len(sources))

@@ -407,6 +407,14 @@ func TestBlind(t *testing.T) {
 			}
 		})
 	}
+	// One source, or several, only.
+	if got, err := s.BlindOf(ctx, time.Time{}, time.Time{}, health.SourceMonitor, health.SourceSIP); err != nil ||
+		len(got) != 3 || !got[0].Start.Equal(at(-30*24*time.Hour)) || !got[1].Start.Equal(at(5*m)) || !got[2].Start.Equal(at(20*m)) {
+		t.Fatalf("BlindOf(monitor, sip) = %v, %v", got, err)
+	}
+	if got, err := s.BlindOf(ctx, time.Time{}, time.Time{}, health.SourceARI); err != nil || len(got) != 1 || !got[0].End.Equal(at(10*m)) {
+		t.Fatalf("BlindOf(ari) = %v, %v", got, err)
+	}
 	var ve *store.ValidationError
 	if err := s.OpenBlind(ctx, "a{b}", at(0)); !errors.As(err, &ve) {
 		t.Fatalf("bad source: err = %v", err)

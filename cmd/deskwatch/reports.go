@@ -33,12 +33,12 @@ func (s storeSources) Spans(ctx context.Context, from, to time.Time) ([]health.S
 	return s.st.Spans(ctx, store.SpanQuery{From: from, To: to})
 }
 
-func (s storeSources) Blind(ctx context.Context, from, to time.Time) ([]health.Interval, error) {
-	return s.st.Blind(ctx, from, to)
+func (s storeSources) BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error) {
+	return s.st.BlindOf(ctx, from, to, only...)
 }
 
 func newReports(cfg *config.Config, st *store.Store, journal report.JournalSource, missing func(context.Context, time.Time, time.Time) (int, error)) *reports {
-	return &reports{b: &report.Builder{Desks: cfg.HealthWorkstations(), Location: cfg.Location(), Sources: storeSources{st}, Journal: journal}, st: st, missing: missing}
+	return &reports{b: &report.Builder{Desks: cfg.HealthWorkstations(), Location: cfg.Location(), Sources: storeSources{st}, Journal: journal, ProbeCovered: probeCovered(cfg)}, st: st, missing: missing}
 }
 
 func (r *reports) Build(ctx context.Context, q health.Quarter) (*report.Report, error) {
@@ -177,4 +177,14 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "%s: N=%d D=%.4f%% (%s)\n", name, r.N, r.D, r.Status)
 	return nil
+}
+
+// probeCovered: with sip.enabled every desk is watched by our own probes
+// (contacts come from ARI events and from each AOR at every connect), so
+// ARI's blindness alone is not unmonitored time; nil otherwise.
+func probeCovered(cfg *config.Config) func(string) bool {
+	if !cfg.SIP.Enabled {
+		return nil
+	}
+	return func(string) bool { return true }
 }

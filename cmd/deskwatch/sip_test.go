@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"deskwatch/internal/pbxsim"
 )
@@ -68,16 +69,40 @@ func TestE2ESIPProbes(t *testing.T) {
 	phones["op122-01"].Silent(false)
 	h.waitFor("op122-01 back", func() bool { return h.desk("op122-01").State == "up" })
 
+	// The PBX dies: its SIP goes silent and its ARI socket drops too.
 	pbxSIP.Silent(true)
+	restarted := make(chan error, 1)
+	go func() { restarted <- h.pbx.Restart(2 * time.Second) }()
 	h.waitFor("PBX down", func() bool { return h.desk("op122-01").State == "down" && h.desk("op117-01").State == "down" })
 	a, b := h.desk("op122-01"), h.desk("op117-01")
 	if a.Cause != "pbx" || b.Cause != "pbx" || a.Since != b.Since {
 		t.Fatalf("PBX down: %+v %+v: want cause pbx at one instant", a, b)
 	}
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
 	pbxSIP.Silent(false)
 	h.waitFor("PBX back", func() bool { return h.desk("op122-01").State == "up" && h.desk("op117-01").State == "up" })
-	if o := h.outagesOf("op117-01"); len(o) != 1 || o[0].Cause != "pbx" || o[0].End == nil {
+	o = h.outagesOf("op117-01")
+	if len(o) != 1 || o[0].Cause != "pbx" || o[0].End == nil {
 		t.Fatalf("op117-01 spans %+v", o)
+	}
+	// ARI was blind through the outage, but the probes saw it: it counts
+	// as unavailable time, not as unmonitored time.
+	start, _ := time.Parse(time.RFC3339Nano, o[0].Start)
+	end, _ := time.Parse(time.RFC3339Nano, *o[0].End)
+	var av struct {
+		Workstations []struct {
+			ID          string  `json:"id"`
+			Unavailable float64 `json:"unavailable_s"`
+			Unknown     float64 `json:"unknown_s"`
+		} `json:"workstations"`
+	}
+	h.get("/api/v1/availability?from="+ts(time.Now().Add(-time.Hour))+"&to="+ts(time.Now().Add(time.Hour)), &av)
+	for _, w := range av.Workstations {
+		if w.ID == "op117-01" && (w.Unknown != 0 || w.Unavailable != end.Sub(start).Seconds()) {
+			t.Fatalf("op117-01: unavailable %v s (want %v), unknown %v s (want 0)", w.Unavailable, end.Sub(start).Seconds(), w.Unknown)
+		}
 	}
 	if body := h.metricsText(); !strings.Contains(body, "# TYPE deskwatch_sip_probe_rtt_seconds histogram") || !strings.Contains(body, "deskwatch_sip_probes_total ") {
 		t.Fatalf("metrics:\n%s", body)
