@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	stdlog "log"
 	"errors"
 	"flag"
 	"fmt"
@@ -133,7 +134,11 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	}
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
-	srv := &http.Server{Handler: routes(api, web.Handler(), streams), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	// net/http's own complaints (TLS handshakes, recovered handler panics)
+	// go into zerolog with the rest.
+	httpLog := log.With().Str("component", "net/http").Logger()
+	srv := &http.Server{Handler: routes(api, web.Handler(), streams), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: stdlog.New(httpLog, "", 0)}
 	// Shutdown waits for requests to finish, and an event stream never does:
 	// end the streams first so browsers reconnect (to the next process).
 	srv.RegisterOnShutdown(endStreams)
