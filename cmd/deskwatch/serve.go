@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	stdlog "log"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"sync"
