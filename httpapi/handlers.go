@@ -302,7 +302,7 @@ func (s *Server) createOutage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.tellJournal(r.Context(), sp, callerOf(r).Name)
+	s.tellJournal(r.Context(), sp, callerOf(r).Name, true)
 	writeJSON(w, http.StatusCreated, toOutage(sp))
 }
 
@@ -350,7 +350,7 @@ func (s *Server) exclude(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.tellJournal(r.Context(), sp, "")
+	s.tellJournal(r.Context(), sp, callerOf(r).Name, false)
 	writeJSON(w, http.StatusOK, toOutage(sp))
 }
 
@@ -360,7 +360,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.tellJournal(r.Context(), sp, "")
+	s.tellJournal(r.Context(), sp, callerOf(r).Name, false)
 	writeJSON(w, http.StatusOK, toOutage(sp))
 }
 

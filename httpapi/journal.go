@@ -64,7 +64,7 @@ type Journal interface {
 	// RecordManual and Ingest tell the journal at once about a manual
 	// entry or a changed exclusion (it would also find them on its own).
 	RecordManual(ctx context.Context, sp health.Span, by string, at time.Time) error
-	Ingest(ctx context.Context, spans []health.Span, at time.Time) error
+	Ingest(ctx context.Context, spans []health.Span, by string, at time.Time) error
 }
 
 func (s *Server) listJournal(w http.ResponseWriter, r *http.Request) {
@@ -150,15 +150,15 @@ func (s *Server) addJournalNote(w http.ResponseWriter, r *http.Request) {
 
 // tellJournal passes a changed span on; a failure is logged, not returned:
 // the span is stored and the journal's own follower will find it.
-func (s *Server) tellJournal(ctx context.Context, sp health.Span, manualBy string) {
+func (s *Server) tellJournal(ctx context.Context, sp health.Span, by string, entered bool) {
 	if s.opt.Journal == nil {
 		return
 	}
 	var err error
-	if manualBy != "" {
-		err = s.opt.Journal.RecordManual(ctx, sp, manualBy, s.opt.Now().UTC())
+	if entered {
+		err = s.opt.Journal.RecordManual(ctx, sp, by, s.opt.Now().UTC())
 	} else {
-		err = s.opt.Journal.Ingest(ctx, []health.Span{sp}, s.opt.Now().UTC())
+		err = s.opt.Journal.Ingest(ctx, []health.Span{sp}, by, s.opt.Now().UTC())
 	}
 	if err != nil {
 		s.log.Warn().Err(err).Str("span", sp.ID).Msg("journal not told at once; its follower will catch up")

@@ -40,6 +40,13 @@ func (j *Journal) Ingest(ctx context.Context, spans []health.Span, now time.Time
 	return err
 }
 
+// IngestBy is Ingest for a change a person just made through the API (a
+// revoked exclusion): the records it causes name them instead of the system.
+func (j *Journal) IngestBy(ctx context.Context, spans []health.Span, by string, now time.Time) error {
+	_, err := j.ingest(ctx, spans, now, by)
+	return err
+}
+
 // RecordManual journals a span entered by hand (as store.AddManual returned
 // it) at once, naming who entered it, and returns its entry. Recording it
 // again returns the same entry. Follow would journal the span too, but as
@@ -341,7 +348,11 @@ func (p *planner) updateSpan(sp health.Span, st *spanState) {
 		if sp.Exclusion == nil {
 			revoked := *st.Exclusion
 			st.Exclusion = nil
-			p.append(KindExclusionRevoked, id, j.system, revoked)
+			by := j.system // found by the follower: who revoked is in the store's audit
+			if p.manualBy != "" {
+				by = p.manualBy
+			}
+			p.append(KindExclusionRevoked, id, by, revoked)
 		} else {
 			st.Exclusion = exclusionOf(sp)
 			p.append(KindExclusion, id, sp.Exclusion.By, st.Exclusion)

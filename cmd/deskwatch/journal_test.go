@@ -158,6 +158,21 @@ func TestE2EJournalAndReport(t *testing.T) {
 		}
 	}
 
+	// Revoking the exclusion is journaled at once, signed by who did it.
+	if code, b, _ := h.raw("DELETE", "/api/v1/outages/"+power[0].ID+"/exclusion", ""); code != 200 {
+		t.Fatalf("revoke: %d %s", code, b)
+	}
+	var e struct {
+		ExclusionCategory string `json:"exclusion_category"`
+		History           []struct {
+			Kind, By string
+		} `json:"history"`
+	}
+	h.get("/api/v1/journal/"+byCause["unreachable"].ID, &e)
+	if last := e.History[len(e.History)-1]; e.ExclusionCategory != "" || last.Kind != "exclusion_revoked" || last.By != "duty" {
+		t.Fatalf("after revoke: %+v", e)
+	}
+
 	// `deskwatch journal verify` passes, then fails at a record changed in Redis.
 	cfgPath := filepath.Join(t.TempDir(), "deskwatch.yaml")
 	if err := os.WriteFile(cfgPath, []byte(h.configText()), 0o600); err != nil {

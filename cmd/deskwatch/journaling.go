@@ -97,8 +97,8 @@ func (a journalAPI) RecordManual(ctx context.Context, sp health.Span, by string,
 	return err
 }
 
-func (a journalAPI) Ingest(ctx context.Context, spans []health.Span, at time.Time) error {
-	return a.j.Ingest(ctx, spans, at)
+func (a journalAPI) Ingest(ctx context.Context, spans []health.Span, by string, at time.Time) error {
+	return a.j.IngestBy(ctx, spans, by, at)
 }
 
 // journalRows gives the report the journal of a period.
