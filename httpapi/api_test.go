@@ -38,7 +38,8 @@ func (a adapter) Spans(ctx context.Context, q httpapi.SpanQuery) ([]health.Span,
 
 type live struct{ tr *health.Tracker }
 
-func (l live) Views() []health.DeskView { return l.tr.Views() }
+func (l live) Views() []health.DeskView               { return l.tr.Views() }
+func (l live) View(id string) (health.DeskView, bool) { return l.tr.View(id) }
 
 type env struct {
 	t     *testing.T

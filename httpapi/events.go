@@ -127,12 +127,24 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return // dropped as too slow
 			}
-			changed := map[string]bool{}
-			for _, id := range ids {
-				changed[id] = true
+			// Only the desks that changed are rebuilt: with many clients
+			// and thousands of desks this runs on every transition.
+			if len(ids) == 0 {
+				for _, d := range s.workstationDTOs() {
+					if !send("workstation", d) {
+						return
+					}
+				}
+				continue
 			}
-			for _, d := range s.workstationDTOs() {
-				if (len(ids) == 0 || changed[d.ID]) && !send("workstation", d) {
+			warn := s.warnings()
+			seen := map[string]bool{}
+			for _, id := range ids {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				if v, ok := s.opt.Live.View(id); ok && !send("workstation", s.workstationDTO(v, warn)) {
 					return
 				}
 			}

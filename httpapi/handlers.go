@@ -63,33 +63,44 @@ func (s *Server) workstations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) workstationDTOs() []workstationDTO {
-	var warn map[string][]string
-	if s.opt.Warnings != nil {
-		warn = s.opt.Warnings()
-	}
-	var probes map[string]ProbeResult
-	if s.opt.Probes != nil {
-		probes = s.opt.Probes()
-	}
+	warn := s.warnings()
 	views := s.opt.Live.Views()
 	out := make([]workstationDTO, 0, len(views))
 	for _, v := range views {
-		d := workstationDTO{ID: v.ID, Name: s.opt.Names[v.ID], Hotlines: s.desks[v.ID].Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Warnings: warn[v.ID], Endpoints: []endpointDTO{}}
-		if v.State == health.StateDown {
-			d.Cause = string(v.Cause)
-		}
-		for _, e := range v.Endpoints {
-			ed := endpointDTO{ID: e.ID, State: string(e.State), Cause: string(e.Cause), Contact: e.Contact, LastEventAt: rfc(e.LastEventAt)}
-			if last, ok := probes[e.ID]; ok {
-				ed.Probe = &probeDTO{Result: e.Probe, Alive: last.Alive, Code: last.Code, RTTms: ms(last.RTT), Misses: last.Misses, At: rfc(last.At)}
-			} else if e.Probe != "" {
-				ed.Probe = &probeDTO{Result: e.Probe, Alive: e.Probe == "ok", Code: e.ProbeCode, RTTms: ms(e.ProbeRTT), At: rfc(e.ProbeAt)}
-			}
-			d.Endpoints = append(d.Endpoints, ed)
-		}
-		out = append(out, d)
+		out = append(out, s.workstationDTO(v, warn))
 	}
 	return out
+}
+
+func (s *Server) warnings() map[string][]string {
+	if s.opt.Warnings == nil {
+		return nil
+	}
+	return s.opt.Warnings()
+}
+
+// workstationDTO is one desk as the API shows it.
+func (s *Server) workstationDTO(v health.DeskView, warn map[string][]string) workstationDTO {
+	d := workstationDTO{ID: v.ID, Name: s.opt.Names[v.ID], Hotlines: s.desks[v.ID].Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Warnings: warn[v.ID], Endpoints: []endpointDTO{}}
+	if v.State == health.StateDown {
+		d.Cause = string(v.Cause)
+	}
+	for _, e := range v.Endpoints {
+		ed := endpointDTO{ID: e.ID, State: string(e.State), Cause: string(e.Cause), Contact: e.Contact, LastEventAt: rfc(e.LastEventAt)}
+		var last ProbeResult
+		ok := false
+		if s.opt.Probe != nil {
+			last, ok = s.opt.Probe(e.ID)
+		}
+		switch {
+		case ok:
+			ed.Probe = &probeDTO{Result: e.Probe, Alive: last.Alive, Code: last.Code, RTTms: ms(last.RTT), Misses: last.Misses, At: rfc(last.At)}
+		case e.Probe != "":
+			ed.Probe = &probeDTO{Result: e.Probe, Alive: e.Probe == "ok", Code: e.ProbeCode, RTTms: ms(e.ProbeRTT), At: rfc(e.ProbeAt)}
+		}
+		d.Endpoints = append(d.Endpoints, ed)
+	}
+	return d
 }
 
 type exclusionDTO struct {

@@ -39,6 +39,7 @@ type Store interface {
 // Live is the monitor's current view.
 type Live interface {
 	Views() []health.DeskView
+	View(id string) (health.DeskView, bool)
 }
 
 // Probe reports a source's connection, for /healthz.
@@ -84,8 +85,8 @@ type Options struct {
 	// ProbeCovered, if set, says which desks our SIP probes watch: ARI's
 	// blindness is not unmonitored time for them.
 	ProbeCovered func(desk string) bool
-	// Probes, if set, gives the last SIP probe of each endpoint.
-	Probes func() map[string]ProbeResult
+	// Probe, if set, gives an endpoint's last SIP probe.
+	Probe func(endpoint string) (ProbeResult, bool)
 	// Journal serves /api/v1/journal; nil disables it.
 	Journal Journal
 	// Reports serves /api/v1/reports; nil disables it.

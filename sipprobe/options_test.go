@@ -134,6 +134,9 @@ func TestTargetLifecycle(t *testing.T) {
 	if _, ok := h.p.Results()["PJSIP/gone"]; ok {
 		t.Error("removed target still in Results")
 	}
+	if _, ok := h.p.Result("PJSIP/gone"); ok {
+		t.Error("removed target still has a Result")
+	}
 	if got := h.of("PJSIP/gone"); len(got) != seen {
 		t.Errorf("the answer to a removed target's probe was used: %+v", got)
 	}

@@ -339,6 +339,23 @@ func (p *Prober) Results() map[string]Last {
 	return out
 }
 
+// Result is Results for one endpoint, without copying every target.
+func (p *Prober) Result(endpoint string) (Last, bool) {
+	p.mu.Lock()
+	t, ok := p.targets[endpoint]
+	p.mu.Unlock()
+	if !ok {
+		return Last{}, false
+	}
+	t.mu.Lock()
+	l := t.last
+	if l.Contact == "" {
+		l.Contact = t.contact
+	}
+	t.mu.Unlock()
+	return l, true
+}
+
 // PBX returns the last probe of the PBX; false if Options.PBX is not set.
 func (p *Prober) PBX() (Last, bool) {
 	if p.pbx == nil {

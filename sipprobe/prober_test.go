@@ -72,6 +72,9 @@ func TestHysteresisFollowsThePhone(t *testing.T) {
 	if !last.Alive || last.Code != 200 || last.Misses != 0 || last.RTT <= 0 || last.Contact != ph.contact {
 		t.Errorf("Results: %+v", last)
 	}
+	if one, ok := h.p.Result("PJSIP/op122-01"); !ok || one.Code != last.Code || one.Contact != last.Contact {
+		t.Errorf("Result: %+v %v, Results gave %+v", one, ok, last)
+	}
 	s := h.p.Stats()
 	if s.Targets != 1 || s.Sent < 13 || s.Answers < 9 || s.Timeouts < 4 || s.Errors != 0 {
 		t.Errorf("Stats: %+v", s)

@@ -162,19 +162,16 @@ func (pr *probing) tee(ctx context.Context, in <-chan health.Observation, out ch
 	}
 }
 
-// results is the last probe of each endpoint, for the API.
-func (pr *probing) results() map[string]httpapi.ProbeResult {
+// result is an endpoint's last probe, for the API (nil-safe).
+func (pr *probing) result(ep string) (httpapi.ProbeResult, bool) {
 	if pr == nil {
-		return nil
+		return httpapi.ProbeResult{}, false
 	}
-	rs := pr.p.Results()
-	out := make(map[string]httpapi.ProbeResult, len(rs))
-	for ep, l := range rs {
-		if !l.At.IsZero() {
-			out[ep] = httpapi.ProbeResult{At: l.At, Alive: l.Alive, Code: l.Code, RTT: l.RTT, Misses: l.Misses}
-		}
+	l, ok := pr.p.Result(ep)
+	if !ok || l.At.IsZero() {
+		return httpapi.ProbeResult{}, false
 	}
-	return out
+	return httpapi.ProbeResult{At: l.At, Alive: l.Alive, Code: l.Code, RTT: l.RTT, Misses: l.Misses}, true
 }
 
 func (pr *probing) metrics() []httpapi.Metric {

@@ -61,7 +61,7 @@ type Options struct {
 type Auditor struct {
 	opt      Options
 	mu       sync.RWMutex
-	findings map[string]Finding
+	findings map[string]Finding // only the ones that may warn: Warnings runs per API request
 }
 
 // New builds an Auditor.
@@ -124,9 +124,7 @@ func (a *Auditor) Check(ctx context.Context) {
 						a.opt.OnContact(j.ep, f.Contact)
 					}
 				}
-				a.mu.Lock()
-				a.findings[j.ep] = f
-				a.mu.Unlock()
+				a.keep(f)
 			}
 		}()
 	}
@@ -156,6 +154,23 @@ func describe(w string) string {
 	return w
 }
 
+// keep records a finding if it may warn and forgets the endpoint's old
+// one if it cannot; a passing failure (not a 404) keeps what was known.
+func (a *Auditor) keep(f Finding) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.notFound(f.Err), f.Err == nil && f.QualifyFrequency == 0:
+		a.findings[f.Endpoint] = f
+	case f.Err == nil:
+		delete(a.findings, f.Endpoint)
+	}
+}
+
+func (a *Auditor) notFound(err error) bool {
+	return err != nil && a.opt.ErrNotFnd != nil && errors.Is(err, a.opt.ErrNotFnd)
+}
+
 // Warnings returns the warnings per desk id.
 func (a *Auditor) Warnings() map[string][]string {
 	a.mu.RLock()
@@ -164,7 +179,7 @@ func (a *Auditor) Warnings() map[string][]string {
 	for ep, f := range a.findings {
 		desk := a.opt.Endpoints[ep]
 		switch {
-		case f.Err != nil && a.opt.ErrNotFnd != nil && errors.Is(f.Err, a.opt.ErrNotFnd):
+		case a.notFound(f.Err):
 			out[desk] = append(out[desk], AORMissing)
 		case f.Err == nil && f.QualifyFrequency == 0 && !a.opt.Probed(ep):
 			out[desk] = append(out[desk], QualifyOff)

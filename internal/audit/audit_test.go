@@ -58,6 +58,21 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// A qualify turned on clears the warning; a passing REST failure keeps it.
+func TestWarningsFollowChecks(t *testing.T) {
+	r := aors{"a": {"qualify_frequency": "0"}}
+	a := New(Options{Reader: r, Endpoints: map[string]string{"PJSIP/a": "d", "PJSIP/broken": "d2"}, Logger: zerolog.Nop()})
+	a.Check(context.Background())
+	if len(a.Warnings()["d"]) != 1 {
+		t.Fatal("no qualify_off warning")
+	}
+	r["a"] = map[string]string{"qualify_frequency": "5"}
+	a.Check(context.Background())
+	if w := a.Warnings(); len(w) != 0 {
+		t.Fatalf("warnings after qualify was turned on: %v", w)
+	}
+}
+
 // Two endpoints of one desk with qualify off give one warning.
 func TestWarningsDeduplicatedPerDesk(t *testing.T) {
 	a := New(Options{

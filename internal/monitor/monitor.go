@@ -324,6 +324,13 @@ func (m *Monitor) Views() []health.DeskView {
 	return m.tracker.Views()
 }
 
+// View returns a copy of one desk's current view.
+func (m *Monitor) View(id string) (health.DeskView, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.tracker.View(id)
+}
+
 // Blind returns the sources currently blind.
 func (m *Monitor) Blind() map[health.Source]time.Time {
 	m.mu.RLock()
