@@ -66,15 +66,22 @@ func ReportStatus(now time.Time, live *report.Report, frozen []Frozen) (status s
 
 // liveReport builds the live report with its status and next version number.
 func (s *Server) liveReport(ctx context.Context, q health.Quarter) (*report.Report, []Frozen, error) {
-	r, err := s.opt.Reports.Build(ctx, q)
+	return LiveReport(ctx, s.opt.Reports, q, s.opt.Now().UTC())
+}
+
+// LiveReport builds a quarter's report as it stands now, with its status
+// and version number (the last submitted one if nothing changed since, else
+// the next); the API and the CLI both use it.
+func LiveReport(ctx context.Context, rs Reports, q health.Quarter, now time.Time) (*report.Report, []Frozen, error) {
+	r, err := rs.Build(ctx, q)
 	if err != nil {
 		return nil, nil, err
 	}
-	frozen, err := s.opt.Reports.Submitted(ctx, q)
+	frozen, err := rs.Submitted(ctx, q)
 	if err != nil {
 		return nil, nil, err
 	}
-	r.Status, _ = ReportStatus(s.opt.Now().UTC(), r, frozen)
+	r.Status, _ = ReportStatus(now, r, frozen)
 	r.Version = len(frozen) + 1
 	if r.Status == report.StatusSubmitted {
 		r.Version = len(frozen)

@@ -7,7 +7,9 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +185,68 @@ func TestE2EQuarterReportSubmitAndVersions(t *testing.T) {
 
 func storeQuery(from, to time.Time, ws ...string) store.SpanQuery {
 	return store.SpanQuery{From: from, To: to, Workstations: ws}
+}
+
+// `deskwatch report` and `deskwatch report submit` work offline on the
+// configured Redis, with the same figures and versions as the API.
+func TestReportCommand(t *testing.T) {
+	h := newHarness(t, "op122-01")
+	loc, _ := time.LoadLocation("Asia/Irkutsk")
+	q, _ := health.ParseQuarter("2026Q3")
+	p := q.Range(loc)
+	st := h.seedStore()
+	if err := st.Apply(context.Background(), []health.Transition{
+		{Workstation: "op122-01", At: p.Start.Add(time.Hour), From: health.StateUp, To: health.StateDown, Cause: health.CauseUnreachable, Source: health.SourceARI},
+		{Workstation: "op122-01", At: p.Start.Add(3 * time.Hour), From: health.StateDown, To: health.StateUp, Source: health.SourceARI},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "deskwatch.yaml")
+	if err := os.WriteFile(cfg, []byte(h.configText()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		rc := run(append(args, "-config", cfg), &out, &errb)
+		return rc, out.String(), errb.String()
+	}
+	out := filepath.Join(dir, "q3.json")
+	if rc, o, e := cli("report", "-period", "2026Q3", "-format", "json", "-out", out); rc != 0 || !strings.Contains(o, "N=1") {
+		t.Fatalf("report: rc %d %q %q", rc, o, e)
+	}
+	b, _ := os.ReadFile(out)
+	var rep struct {
+		D      float64 `json:"d"`
+		Status string  `json:"status"`
+	}
+	json.Unmarshal(b, &rep)
+	Q := p.End.Sub(p.Start).Seconds()
+	if math.Abs(rep.D-100*(Q-7200)/Q) > 1e-9 || rep.Status != "overdue" {
+		t.Fatalf("report file: D %v status %q", rep.D, rep.Status)
+	}
+	if rc, o, e := cli("report", "-period", "2026Q3", "-format", "csv", "-out", "-"); rc != 0 || !strings.HasPrefix(o, "\ufeff") {
+		t.Fatalf("csv to stdout: rc %d %q", rc, e)
+	}
+	if rc, _, e := cli("report", "-period", "2026Q3", "-format", "doc"); rc != 2 || !strings.Contains(e, "-format") {
+		t.Fatalf("bad format: rc %d %q", rc, e)
+	}
+	if rc, _, e := cli("report", "-period", "2026Q9"); rc != 2 {
+		t.Fatalf("bad period: rc %d %q", rc, e)
+	}
+	if rc, o, e := cli("report", "submit", "-period", "2026Q3", "-by", "Иванов"); rc != 0 || !strings.Contains(o, "версия 1") {
+		t.Fatalf("submit: rc %d %q %q", rc, o, e)
+	}
+	if rc, o, _ := cli("report", "submit", "-period", "2026Q3"); rc != 0 || !strings.Contains(o, "не изменился с версии 1") {
+		t.Fatalf("resubmit: rc %d %q", rc, o)
+	}
+	// The running quarter cannot be submitted; Redis down is an error, not a crash.
+	cur := health.QuarterOf(time.Now(), loc).String()
+	if rc, _, e := cli("report", "submit", "-period", cur); rc != 1 || !strings.Contains(e, "has not ended") {
+		t.Fatalf("submit running quarter: rc %d %q", rc, e)
+	}
+	h.redis.Stop()
+	if rc, _, e := cli("report", "-period", "2026Q3", "-format", "json", "-out", out); rc != 1 || e == "" {
+		t.Fatalf("Redis down: rc %d %q", rc, e)
+	}
 }

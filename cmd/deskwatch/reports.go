@@ -145,18 +145,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if write == nil {
 		return usageError{fmt.Errorf("-format %q: want pdf, xlsx, csv or json", *format)}
 	}
-	r, err := rs.Build(ctx, q)
+	r, _, err := httpapi.LiveReport(ctx, rs, q, now)
 	if err != nil {
 		return err
-	}
-	frozen, err := rs.Submitted(ctx, q)
-	if err != nil {
-		return err
-	}
-	r.Status, _ = httpapi.ReportStatus(now, r, frozen)
-	r.Version = len(frozen) + 1
-	if r.Status == report.StatusSubmitted {
-		r.Version = len(frozen)
 	}
 	if *lang == "en" {
 		r.Lang = report.LangEN
