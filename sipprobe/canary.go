@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net"
 	"strconv"
@@ -217,38 +216,17 @@ func NewCanary(o CanaryOptions) (*Canary, error) {
 	return c, nil
 }
 
-func (c *Canary) newUA() error {
-	sl := slog.New(logHandler{
-		inner: zerolog.NewSlogHandler(c.opts.Logger.With().Str("component", "sipgo").Str("of", "sipcanary").Logger()),
+func (c *Canary) newUA() (err error) {
+	c.ua, c.client, err = newUserAgent(uaSpec{
+		log:   c.opts.Logger.With().Str("component", "sipgo").Str("of", "sipcanary").Logger(),
 		stray: func() {},
+		name:  "deskwatch",
+		onResponse: func(r *sip.Response) {
+			c.log.Debug().Str("response", r.StartLine()).Msg("SIP response to no REGISTER in flight (late or retransmitted)")
+		},
+		onRequest: c.onRequest,
 	})
-	filter := func(props sip.TransportReadProps, data []byte) ([]byte, error) {
-		if looksLikeSIP(data) || len(strings.Trim(string(data), "\r\n")) == 0 {
-			return data, nil
-		}
-		return nil, nil
-	}
-	ua, err := sipgo.NewUA(
-		sipgo.WithUserAgent("deskwatch"),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sl), sip.WithTransportLayerReadFilter(filter)),
-		sipgo.WithUserAgentTransactionLayerOptions(
-			sip.WithTransactionLayerLogger(sl),
-			sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
-				c.log.Debug().Str("response", r.StartLine()).Msg("SIP response to no REGISTER in flight (late or retransmitted)")
-			}),
-		),
-	)
-	if err != nil {
-		return err
-	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sl))
-	if err != nil {
-		ua.Close()
-		return err
-	}
-	ua.TransactionLayer().OnRequest(c.onRequest)
-	c.ua, c.client = ua, client
-	return nil
+	return err
 }
 
 // LocalAddr is the UDP address the canary registers from.

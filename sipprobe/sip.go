@@ -3,6 +3,7 @@ package sipprobe
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,46 +62,68 @@ func (h logHandler) WithGroup(name string) slog.Handler {
 	return logHandler{inner: h.inner.WithGroup(name).(*zerolog.SlogHandler), stray: h.stray}
 }
 
-// newUA builds the sipgo user agent and client of a Prober.
-func (p *Prober) newUA() error {
-	sl := slog.New(logHandler{
-		inner: zerolog.NewSlogHandler(p.log.With().Str("component", "sipgo").Logger()),
-		stray: func() { p.stats.stray.Add(1) },
-	})
-	ua, err := sipgo.NewUA(
-		sipgo.WithUserAgent(p.opts.FromUser),
-		sipgo.WithUserAgentHostname(p.host),
-		sipgo.WithUserAgenTLSConfig(p.opts.TLSConfig),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sl), sip.WithTransportLayerReadFilter(p.filter)),
+// uaSpec is what differs between the user agents of the prober and the canary.
+type uaSpec struct {
+	log        zerolog.Logger // sipgo's own log lines go here
+	stray      func()         // counts a dropped or unparseable packet
+	name, host string         // User-Agent, and the host for Via/Contact ("": sipgo's default)
+	tls        *tls.Config
+	onResponse func(*sip.Response) // responses to no transaction of sipgo's
+	onRequest  func(*sip.Request, *sip.ServerTx)
+}
+
+// newUserAgent builds a sipgo user agent and client whose logs go into
+// zerolog (stray-packet messages demoted and counted) and whose UDP reads
+// drop what cannot be SIP.
+func newUserAgent(s uaSpec) (*sipgo.UserAgent, *sipgo.Client, error) {
+	sl := slog.New(logHandler{inner: zerolog.NewSlogHandler(s.log), stray: s.stray})
+	opts := []sipgo.UserAgentOption{
+		sipgo.WithUserAgent(s.name),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sl), sip.WithTransportLayerReadFilter(readFilter(s.stray))),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(sl),
-			sip.WithTransactionLayerUnhandledResponseHandler(p.onResponse),
+			sip.WithTransactionLayerUnhandledResponseHandler(s.onResponse),
 		),
-	)
-	if err != nil {
-		return err
 	}
-	// The client only fills in requests (ClientRequestBuild): probes carry
-	// their own Via and From and do not use its transactions.
+	if s.host != "" {
+		opts = append(opts, sipgo.WithUserAgentHostname(s.host))
+	}
+	if s.tls != nil {
+		opts = append(opts, sipgo.WithUserAgenTLSConfig(s.tls))
+	}
+	ua, err := sipgo.NewUA(opts...)
+	if err != nil {
+		return nil, nil, err
+	}
 	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sl))
 	if err != nil {
 		ua.Close()
-		return err
+		return nil, nil, err
 	}
-	ua.TransactionLayer().OnRequest(p.onRequest)
-	p.ua, p.client = ua, client
-	return nil
+	ua.TransactionLayer().OnRequest(s.onRequest)
+	return ua, client, nil
 }
 
-// filter drops UDP datagrams that cannot be SIP before sipgo parses them (and
-// before its UDP transport remembers their source address), so a flood of
-// garbage costs little. TCP and TLS reads are stream chunks: left alone.
-func (p *Prober) filter(props sip.TransportReadProps, data []byte) ([]byte, error) {
-	if props.Transport != "UDP" || looksLikeSIP(data) || len(bytes.Trim(data, "\r\n")) == 0 {
-		return data, nil // CRLF keep-alives are sipgo's to handle
+// newUA builds the sipgo user agent and client of a Prober. The client only
+// fills in requests (ClientRequestBuild): probes carry their own Via and
+// From and do not use its transactions.
+func (p *Prober) newUA() (err error) {
+	p.ua, p.client, err = newUserAgent(uaSpec{log: p.log.With().Str("component", "sipgo").Logger(), stray: func() { p.stats.stray.Add(1) },
+		name: p.opts.FromUser, host: p.host, tls: p.opts.TLSConfig, onResponse: p.onResponse, onRequest: p.onRequest})
+	return err
+}
+
+// readFilter drops UDP datagrams that cannot be SIP before sipgo parses them
+// (and before its UDP transport remembers their source address), so a flood
+// of garbage costs little. TCP and TLS reads are stream chunks: left alone.
+func readFilter(stray func()) func(sip.TransportReadProps, []byte) ([]byte, error) {
+	return func(props sip.TransportReadProps, data []byte) ([]byte, error) {
+		if props.Transport != "UDP" || looksLikeSIP(data) || len(bytes.Trim(data, "\r\n")) == 0 {
+			return data, nil // CRLF keep-alives are sipgo's to handle
+		}
+		stray()
+		return nil, nil
 	}
-	p.stats.stray.Add(1)
-	return nil, nil
 }
 
 // looksLikeSIP: a status line "SIP/2.0 " or a request line "METHOD sip:".
