@@ -1,7 +1,6 @@
 package health
 
 import (
-	"sort"
 	"time"
 )
 
@@ -361,20 +360,12 @@ func (t *Tracker) Blind() map[Source]time.Time {
 	return out
 }
 
-func (t *Tracker) blindSince() (time.Time, bool) {
-	if len(t.blind) == 0 {
-		return time.Time{}, false
-	}
-	srcs := make([]Source, 0, len(t.blind))
-	for s := range t.blind {
-		srcs = append(srcs, s)
-	}
-	sort.Slice(srcs, func(i, j int) bool { return srcs[i] < srcs[j] })
-	since := t.blind[srcs[0]]
-	for _, s := range srcs[1:] {
-		if t.blind[s].Before(since) {
-			since = t.blind[s]
+// blindSince is when the earliest blind source lost sight.
+func (t *Tracker) blindSince() (since time.Time, blind bool) {
+	for _, at := range t.blind {
+		if !blind || at.Before(since) {
+			since, blind = at, true
 		}
 	}
-	return since, true
+	return since, blind
 }

@@ -192,6 +192,11 @@ func TestTrackerViews(t *testing.T) {
 	if b := tr.Blind(); !b[SourceARI].Equal(at(5)) {
 		t.Fatalf("blind moved: %v", b)
 	}
+	tr.Observe(Observation{Source: SourceMonitor, Kind: KindBlind, At: at(4)})
+	if v, _ = tr.View("d1"); !v.Since.Equal(at(4)) {
+		t.Fatalf("two blind sources: since %v, want the earliest %v", v.Since, at(4))
+	}
+	tr.Observe(Observation{Source: SourceMonitor, Kind: KindSighted, At: at(8)})
 	tr.Observe(src(9, KindSighted))
 	if v, _ = tr.View("d1"); v.State != StateUp {
 		t.Fatalf("after sighted %+v", v)
