@@ -19,7 +19,9 @@ func TestDemoSmoke(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out logtest.Buffer
 	done := make(chan error, 1)
-	go func() { done <- cmdDemo(ctx, []string{"-listen", "127.0.0.1:0", "-chaos", "0", "-log-level", "warn"}, &out, io.Discard) }()
+	go func() {
+		done <- cmdDemo(ctx, []string{"-listen", "127.0.0.1:0", "-chaos", "0", "-log-level", "warn"}, &out, io.Discard)
+	}()
 	re := regexp.MustCompile(`API:\s+(\S+)\n(?s:.*)Token:\s+(\S+)`)
 	var m []string
 	deadline := time.Now().Add(20 * time.Second)

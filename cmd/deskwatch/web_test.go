@@ -250,6 +250,23 @@ func artifactsDir(t *testing.T) string {
 	return dir
 }
 
+// liveBoard runs the daemon with every phone registered and every desk up,
+// and opens the board in a 1280×800 browser (not logged in yet). The
+// browser's console is checked when the test ends.
+func liveBoard(t *testing.T, phones ...string) (*harness, *browser) {
+	t.Helper()
+	h := newHarness(t, phones...)
+	registerAll(t, h)
+	h.start()
+	for _, p := range phones {
+		h.waitFor(p+" up", func() bool { return h.desk(p).State == "up" })
+	}
+	b := newBrowser(t, 1280, 800)
+	t.Cleanup(b.checkConsole)
+	b.open(h.api + "/")
+	return h, b
+}
+
 func registerAll(t *testing.T, h *harness) {
 	t.Helper()
 	for i, p := range h.phones {
@@ -263,13 +280,7 @@ func registerAll(t *testing.T, h *harness) {
 // right one shows the board. The language switch is remembered, a viewer
 // gets no supervisor actions, and logout forgets the token.
 func TestWebLoginAndBoard(t *testing.T) {
-	h := newHarness(t, "op122-01", "op122-02", "op117-01")
-	registerAll(t, h)
-	h.start()
-	h.waitFor("desks up", func() bool { return h.desk("op117-01").State == "up" })
-	b := newBrowser(t, 1280, 800)
-	defer b.checkConsole()
-	b.open(h.api + "/")
+	h, b := liveBoard(t, "op122-01", "op122-02", "op117-01")
 	if got := b.text("#login-form h1"); got != "Вход" {
 		t.Fatalf("login title %q: want Russian first", got)
 	}
@@ -345,13 +356,7 @@ func TestWebLoginAndBoard(t *testing.T) {
 // A phone dropping turns its tile to "не работает" within a second, live:
 // the page is not reloaded (a variable set before is still there).
 func TestWebTileGoesDownLive(t *testing.T) {
-	h := newHarness(t, "op122-01", "op117-01")
-	registerAll(t, h)
-	h.start()
-	h.waitFor("desks up", func() bool { return h.desk("op122-01").State == "up" })
-	b := newBrowser(t, 1280, 800)
-	defer b.checkConsole()
-	b.open(h.api + "/")
+	h, b := liveBoard(t, "op122-01", "op117-01")
 	b.loginOK(h.token, 2)
 	b.do(chromedp.Evaluate[chromedp.Void](`window.__dwNotReloaded = 'kept'`))
 
@@ -392,13 +397,7 @@ func TestWebTileGoesDownLive(t *testing.T) {
 // availability shown changes accordingly; an API error is shown; the
 // exclusion can be revoked.
 func TestWebSupervisorExcludesOutage(t *testing.T) {
-	h := newHarness(t, "op122-01", "op117-01")
-	registerAll(t, h)
-	h.start()
-	h.waitFor("desks up", func() bool { return h.desk("op117-01").State == "up" })
-	b := newBrowser(t, 1280, 800)
-	defer b.checkConsole()
-	b.open(h.api + "/")
+	h, b := liveBoard(t, "op122-01", "op117-01")
 	b.loginOK(h.token, 2)
 	b.waitJS("the supervisor role", `document.body.classList.contains('supervisor')`, `document.querySelector('#who').textContent`, step)
 
@@ -520,13 +519,7 @@ func TestWebSupervisorExcludesOutage(t *testing.T) {
 // The event stream survives a daemon restart: the page shows that it lost
 // the server, reconnects by itself, and shows the state after.
 func TestWebStreamSurvivesRestart(t *testing.T) {
-	h := newHarness(t, "op122-01", "op117-01")
-	registerAll(t, h)
-	h.start()
-	h.waitFor("desks up", func() bool { return h.desk("op117-01").State == "up" })
-	b := newBrowser(t, 1280, 800)
-	defer b.checkConsole()
-	b.open(h.api + "/")
+	h, b := liveBoard(t, "op122-01", "op117-01")
 	b.loginOK(h.token, 2)
 	b.do(chromedp.Evaluate[chromedp.Void](`window.__dwNotReloaded = 'kept'`))
 	api := h.api
