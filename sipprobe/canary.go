@@ -229,9 +229,6 @@ func (c *Canary) newUA() (err error) {
 	return err
 }
 
-// LocalAddr is the UDP address the canary registers from.
-func (c *Canary) LocalAddr() net.Addr { return c.conn.LocalAddr() }
-
 // Close releases the socket and sipgo's transports. Run calls it on return.
 func (c *Canary) Close() error {
 	var err error

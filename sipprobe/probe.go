@@ -380,9 +380,3 @@ func (t *timerHeap) wait(now time.Time) time.Duration {
 	}
 	return t.h[0].next.Sub(now)
 }
-
-func (t *timerHeap) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.h)
-}

@@ -57,6 +57,22 @@ func TestE2ESIPProbes(t *testing.T) {
 		return p != nil && p.Alive && p.Code == 200 && p.RTTms > 0
 	})
 
+	// A phone in do-not-disturb answers 503: alive, with the code noted.
+	phones["op117-01"].AnswerWith(503)
+	h.waitFor("503 noted", func() bool {
+		var r struct{ Workstations []ws }
+		h.get("/api/v1/workstations", &r)
+		p := r.Workstations[1].Endpoints[0].Probe
+		return p != nil && p.Alive && p.Code == 503
+	})
+	if d := h.desk("op117-01"); d.State != "up" {
+		t.Fatalf("a phone answering 503 is alive: %+v", d)
+	}
+	phones["op117-01"].AnswerWith(200)
+	if phones["op117-01"].Answers() == 0 {
+		t.Fatal("the phone answered no probe")
+	}
+
 	phones["op122-01"].Silent(true)
 	h.waitFor("probe loses op122-01", func() bool { return h.desk("op122-01").State == "down" })
 	if d := h.desk("op122-01"); d.Cause != "unreachable" {
