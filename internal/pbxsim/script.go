@@ -269,6 +269,19 @@ func (s *Server) Unregister(resource string) error {
 // (ari-events.jsonl 26-28).
 func (s *Server) Expire(resource string) error { return s.Unregister(resource) }
 
+// qualifiedLocked is an endpoint with a contact that Asterisk qualifies:
+// only such a contact can turn (un)reachable.
+func (s *Server) qualifiedLocked(resource string) (*endpoint, error) {
+	ep, err := s.endpointLocked(resource)
+	if err != nil {
+		return nil, err
+	}
+	if ep.contact == "" || ep.qualify == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoContact, resource)
+	}
+	return ep, nil
+}
+
 // Unreachable makes the contact stop answering qualify (phone killed):
 // EndpointStateChange offline, device states, PeerStatusChange Unreachable,
 // ContactStatusChange Unreachable (ari-events.jsonl 18-21, run2 E5). The
@@ -276,12 +289,9 @@ func (s *Server) Expire(resource string) error { return s.Unregister(resource) }
 func (s *Server) Unreachable(resource string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ep, err := s.endpointLocked(resource)
+	ep, err := s.qualifiedLocked(resource)
 	if err != nil {
 		return err
-	}
-	if ep.contact == "" || ep.qualify == 0 {
-		return fmt.Errorf("%w: %s", ErrNoContact, resource)
 	}
 	if ep.status == StatusUnreachable {
 		return nil
@@ -299,12 +309,9 @@ func (s *Server) Unreachable(resource string) error {
 func (s *Server) Reachable(resource string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ep, err := s.endpointLocked(resource)
+	ep, err := s.qualifiedLocked(resource)
 	if err != nil {
 		return err
-	}
-	if ep.contact == "" || ep.qualify == 0 {
-		return fmt.Errorf("%w: %s", ErrNoContact, resource)
 	}
 	if ep.status != StatusUnreachable {
 		return nil
