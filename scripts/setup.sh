@@ -10,6 +10,8 @@ if [ "${1:-test}" != demo ]; then
   command -v sipp >/dev/null || need+=(sip-tester)            # an independent SIP peer for the probe tests
   command -v pdftotext >/dev/null || need+=(poppler-utils)    # report tests read the PDF back
   [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core) # the board's tests drive headless Chromium
+  command -v systemd-analyze >/dev/null || need+=(systemd)     # the package test verifies the unit offline
+  command -v promtool >/dev/null || need+=(prometheus)         # promtool checks the alert rules
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2

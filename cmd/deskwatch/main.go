@@ -22,6 +22,9 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// version is stamped at build time (scripts/package.sh: -X main.version=…).
+var version = "dev"
+
 const usage = `usage: deskwatch <command> [flags]
 
 commands:
@@ -33,6 +36,7 @@ commands:
                                freeze the quarter's report as submitted
   journal verify -config FILE  check the journal's hash chain, naming the first bad record
   config check FILE            validate a configuration file
+  version                      print the version
 
 common flags: -log-format json|console, -log-level debug|info|warn|error
 `
@@ -51,15 +55,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "journal":
+		if len(args) == 2 && helpAsked(args[1:]) {
+			fmt.Fprint(stdout, "usage: deskwatch journal verify -config FILE\n")
+			return 0
+		}
 		err = cmdJournal(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, args[1:], stdout, stderr)
 	case "config":
+		if helpAsked(args[1:]) {
+			fmt.Fprint(stdout, "usage: deskwatch config check FILE\n")
+			return 0
+		}
 		if len(args) != 3 || args[1] != "check" {
 			fmt.Fprint(stderr, "usage: deskwatch config check FILE\n")
 			return 2
 		}
 		err = cmdConfigCheck(args[2], stdout)
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "deskwatch %s\n", version)
+		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -69,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var ue usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, flag.ErrHelp): // -h printed the usage
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "deskwatch: %v\n", err)
@@ -81,6 +96,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// helpAsked reports whether args ask for a command's usage.
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
 
 // logFlags adds the logging flags to fs and returns a constructor.
 func logFlags(fs *flag.FlagSet, stderr io.Writer) func() (zerolog.Logger, error) {

@@ -35,3 +35,17 @@ func TestConfigCheckCommand(t *testing.T) {
 		t.Errorf("unknown command rc %d", rc)
 	}
 }
+
+func TestHelpAndVersionExitZero(t *testing.T) {
+	for _, args := range [][]string{
+		{"-h"}, {"help"}, {"serve", "-h"}, {"demo", "-h"}, {"report", "-h"}, {"report", "submit", "-h"},
+		{"journal", "-h"}, {"journal", "verify", "-h"}, {"config", "-h"}, {"config", "check", "-h"},
+		{"version"}, {"-version"},
+	} {
+		var out, errb bytes.Buffer
+		rc := run(args, &out, &errb)
+		if rc != 0 || !strings.Contains(strings.ToLower(out.String()+errb.String()), map[bool]string{true: "deskwatch dev", false: "usage"}[strings.Contains(args[0], "version")]) {
+			t.Errorf("deskwatch %v: rc %d, out %q, err %q", args, rc, out.String(), errb.String())
+		}
+	}
+}
