@@ -2,10 +2,10 @@ package report
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,19 +34,22 @@ func WriteCSV(w io.Writer, r *Report) error {
 	loc := r.zone()
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(csvBOM)
-	cw := csv.NewWriter(bw)
-	cw.Comma = ';'
-	cw.UseCRLF = true
-
-	write := func(rec ...string) error { return cw.Write(rec) }
-	if err := write(l.title(r.Quarter.Q, r.Quarter.Year)); err != nil {
-		return fmt.Errorf("report: csv: %w", err)
+	// Every text field is quoted, so a reader that splits on another
+	// separator (",") still sees one cell, never a formula of its own.
+	write := func(rec ...string) {
+		for i, f := range rec {
+			if i > 0 {
+				bw.WriteByte(';')
+			}
+			writeQuoted(bw, defuse(f))
+		}
+		bw.WriteString("\r\n")
 	}
+	write(l.title(r.Quarter.Q, r.Quarter.Year))
 	write(fmt.Sprintf(csvNote[r.lang()], zoneName(loc, r.From)))
 	write()
 
 	var cells []cell
-	var rec []string
 	for _, sh := range r.sheets(l) {
 		for bi, b := range sh.blocks {
 			title := b.title
@@ -57,20 +60,16 @@ func WriteCSV(w io.Writer, r *Report) error {
 			write(b.header...)
 			for i := range b.n {
 				cells = b.row(i, cells[:0])
-				rec = rec[:0]
-				for _, c := range cells {
-					rec = append(rec, csvField(c, loc))
+				for j, c := range cells {
+					if j > 0 {
+						bw.WriteByte(';')
+					}
+					csvField(bw, c, loc)
 				}
-				if err := cw.Write(rec); err != nil {
-					return fmt.Errorf("report: csv: %s row %d: %w", sh.name, i, err)
-				}
+				bw.WriteString("\r\n")
 			}
 			write()
 		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("report: csv: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("report: csv: %w", err)
@@ -78,29 +77,56 @@ func WriteCSV(w io.Writer, r *Report) error {
 	return nil
 }
 
-func csvField(c cell, loc *time.Location) string {
+// csvField writes one cell: numbers and times bare, text quoted.
+func csvField(w *bufio.Writer, c cell, loc *time.Location) {
 	switch c.kind {
 	case kInt:
-		return strconv.FormatFloat(c.f, 'f', -1, 64)
+		w.WriteString(strconv.FormatFloat(c.f, 'f', -1, 64))
 	case kPercent, kSeconds:
-		return dataFloat(c.f, csvDecimal)
+		w.WriteString(dataFloat(c.f, csvDecimal))
 	case kTime:
-		if c.t.IsZero() {
-			return ""
+		if !c.t.IsZero() {
+			w.WriteString(c.t.In(loc).Format(csvTime))
 		}
-		return c.t.In(loc).Format(csvTime)
+	default:
+		writeQuoted(w, defuse(c.s))
 	}
-	return defuse(c.s)
 }
 
-// defuse keeps Excel from taking free text for a formula (CSV injection):
-// text starting with = + - @ or a tab gets a leading apostrophe.
-func defuse(s string) string {
-	if s != "" {
-		switch s[0] {
-		case '=', '+', '-', '@', '\t', '\r':
-			return "'" + s
-		}
-	}
-	return s
+// writeQuoted writes s as an RFC 4180 quoted field (quotes doubled).
+func writeQuoted(w *bufio.Writer, s string) {
+	w.WriteByte('"')
+	w.WriteString(strings.ReplaceAll(s, `"`, `""`))
+	w.WriteByte('"')
 }
+
+// defuse keeps a spreadsheet from taking free text for a formula (CSV
+// injection): a leading = + - @ (or tab, CR) gets an apostrophe, and so does
+// one right after any character some reader may split on (, ; tab, line
+// end): such a reader starts a new cell there, quoted or not.
+func defuse(s string) string {
+	var b []byte // nil until something needs an apostrophe
+	start := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if start && strings.IndexByte(formulaStart, c) >= 0 {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)+4), s[:i]...)
+			}
+			b = append(b, '\'')
+		}
+		if b != nil {
+			b = append(b, c)
+		}
+		start = strings.IndexByte(cellBreak, c) >= 0
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
+}
+
+const (
+	formulaStart = "=+-@\t\r" // what a spreadsheet may take for a formula
+	cellBreak    = ",;\t\r\n" // where some reader may start a new cell
+)
