@@ -17,6 +17,11 @@ type DeskInput struct {
 	// Unknown are intervals with no monitoring (blind); they may be shared
 	// between desks and are not modified.
 	Unknown []Interval
+	// Schedule, if not nil, holds the only times the desk is provided (its
+	// shifts, sorted and disjoint, e.g. from package schedule): t_provided is
+	// the service window ∩ the schedule, and failures and blind time count
+	// only inside it. Nil is around the clock. Shared, not modified.
+	Schedule []Interval
 }
 
 // DeskAvailability is one desk's share of the standard's formula.
@@ -46,7 +51,7 @@ type AvailabilityResult struct {
 
 // Availability computes D = ΣDi/N and Di = (t_provided − t_unavailable)/t_provided
 // for the period, counting time only up to now. A desk is among the N when
-// its service window overlaps the measured period. Overlapping failure spans
+// its service window (∩ its schedule) overlaps the measured period. Overlapping failure spans
 // count once; excluded spans leave the formula; unknown (blind) time is not a
 // failure and is reported apart.
 func Availability(period Interval, now time.Time, desks []DeskInput) AvailabilityResult {
@@ -58,7 +63,7 @@ func Availability(period Interval, now time.Time, desks []DeskInput) Availabilit
 	if !measured.End.After(measured.Start) {
 		return res
 	}
-	var fail, excl, unk, tmp, tmp2 []Interval
+	var fail, excl, unk, tmp, tmp2, shifts []Interval
 	sums := map[string]float64{}
 	var total float64
 	for _, d := range desks {
@@ -83,8 +88,18 @@ func Availability(period Interval, now time.Time, desks []DeskInput) Availabilit
 		fail = clipNormalize(fail, fail, win)
 		excl = clipNormalize(excl, excl, win)
 		unk = clipNormalize(unk, append(unk[:0], d.Unknown...), win)
+		provided := win.End.Sub(win.Start)
+		if d.Schedule != nil {
+			shifts = clipNormalize(shifts, append(shifts[:0], d.Schedule...), win)
+			if provided = measure(shifts); provided <= 0 {
+				continue // no shift in the period: not among the N
+			}
+			fail, tmp = intersect(tmp, fail, shifts), fail
+			excl, tmp = intersect(tmp, excl, shifts), excl
+			unk, tmp = intersect(tmp, unk, shifts), unk
+		}
 
-		a := DeskAvailability{ID: d.ID, Provided: win.End.Sub(win.Start), Unknown: measure(unk)}
+		a := DeskAvailability{ID: d.ID, Provided: provided, Unknown: measure(unk)}
 		tmp = subtract(tmp, fail, unk)
 		a.Unavailable = measure(tmp)
 		// Excluded time that no counted failure or blind interval already covers.

@@ -105,7 +105,8 @@ func TestAvailabilityUnknownAndNow(t *testing.T) {
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 // TestAvailabilityOracle checks the arithmetic against a second-by-second
-// count on random spans, service windows, exclusions and blind intervals.
+// count on random spans, service windows, schedules, exclusions and blind
+// intervals.
 func TestAvailabilityOracle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 2000; iter++ {
@@ -125,6 +126,13 @@ func TestAvailabilityOracle(t *testing.T) {
 			}
 			if rng.IntN(3) == 0 {
 				d.Service.End = at(float64(rng.IntN(horizon)))
+			}
+			if rng.IntN(2) == 0 { // shifts: some desks work only part of the time
+				d.Schedule = []Interval{}
+				for j := rng.IntN(5); j > 0; j-- {
+					d.Schedule = append(d.Schedule, randIv(rng, horizon, false))
+				}
+				d.Schedule = Normalize(d.Schedule)
 			}
 			for j := rng.IntN(8); j > 0; j-- {
 				iv := randIv(rng, horizon, true)
@@ -149,6 +157,9 @@ func TestAvailabilityOracle(t *testing.T) {
 					continue
 				}
 				if !d.Service.Start.IsZero() && x.Before(d.Service.Start) || !d.Service.End.IsZero() && !x.Before(d.Service.End) {
+					continue
+				}
+				if d.Schedule != nil && !covers(d.Schedule, x) {
 					continue
 				}
 				prov++

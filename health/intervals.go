@@ -92,3 +92,30 @@ func subtract(buf, a, b []Interval) []Interval {
 func Union(in []Interval, win Interval) []Interval {
 	return clipNormalize(make([]Interval, 0, len(in)), in, win)
 }
+
+// Normalize sorts ivs and merges the ones that overlap or touch, in place.
+func Normalize(ivs []Interval) []Interval { return mergeSorted(sortIntervals(ivs)) }
+
+// intersect returns a ∩ b for normal lists, appended to buf.
+func intersect(buf, a, b []Interval) []Interval {
+	out := buf[:0]
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		s, e := a[i].Start, a[i].End
+		if b[j].Start.After(s) {
+			s = b[j].Start
+		}
+		if b[j].End.Before(e) {
+			e = b[j].End
+		}
+		if e.After(s) {
+			out = append(out, Interval{s, e})
+		}
+		if a[i].End.Before(b[j].End) {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
