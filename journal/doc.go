@@ -53,9 +53,10 @@
 //	P:{journal}:years           hash    year -> last number given
 //	P:{journal}:follow          hash    checkpoint, rescan: Follow's last pass and last rescan (ms)
 //
+// P:{journal}:entries is a span index of package spanindex, as the store's.
 // An entry of length L is on level k of P:{journal}:entries, the smallest k
-// with L <= 1 min * 4^k, scored k*2^42 + start (ms); ongoing entries are on
-// level 15. Entries reads, per level, the starts in [from - 1 min * 4^k,
+// with L <= 1 min * 4^k but at most 14 (which queries read whole), scored
+// k*2^42 + start (ms); ongoing entries are on level 15. Entries reads, per level, the starts in [from - 1 min * 4^k,
 // to), so its cost follows the entries in the range, not the history.
 //
 // # Records

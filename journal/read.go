@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"deskwatch/spanindex"
 )
 
 // Entry returns one entry, with its history.
@@ -32,17 +34,11 @@ func (j *Journal) Entries(ctx context.Context, from, to time.Time) ([]Entry, err
 	if err != nil {
 		return nil, err
 	}
-	cmds := make([]*redis.StringSliceCmd, 0, openLevel+1)
+	cmds := make([]*redis.StringSliceCmd, 0, spanindex.Levels)
 	_, err = j.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		reach := int64(levelBase)
-		for k := range int64(openLevel + 1) {
-			lower := k*levelShift + max(lo-reach, 0)
-			if k == openLevel {
-				lower = k * levelShift
-			}
+		for _, r := range spanindex.Ranges(lo, hi) {
 			cmds = append(cmds, p.ZRangeByScore(ctx, j.indexKey(), &redis.ZRangeBy{
-				Min: strconv.FormatInt(lower, 10), Max: "(" + strconv.FormatInt(k*levelShift+hi, 10)}))
-			reach *= 4
+				Min: strconv.FormatInt(r.Min, 10), Max: "(" + strconv.FormatInt(r.Max, 10)}))
 		}
 		return nil
 	})
@@ -129,12 +125,12 @@ func (j *Journal) readEntries(ctx context.Context, ids []string) ([]Entry, error
 
 // queryBounds turns [from, to) into milliseconds; zero means open.
 func queryBounds(from, to time.Time) (lo, hi int64, err error) {
-	lo, hi = 0, levelShift-1
+	lo, hi = 0, spanindex.Shift-1
 	if !from.IsZero() {
 		lo = max(ms(from), 0)
 	}
 	if !to.IsZero() {
-		hi = min(ms(to), levelShift-1)
+		hi = min(ms(to), spanindex.Shift-1)
 	}
 	if hi < lo {
 		return 0, 0, &ValidationError{"to", "before from"}
@@ -159,26 +155,11 @@ func overlaps(e Entry, lo, hi int64) bool {
 	return end > lo
 }
 
-// Time index of entries, levelled like the store's span index (store/doc.go):
-// an entry of length L is on level k, the smallest with L <= 1 min * 4^k,
-// scored k*2^42 + start (ms); ongoing entries are on level 15.
-const (
-	levelBase  = 60_000
-	levelShift = 1 << 42
-	openLevel  = 15
-)
-
-func level(length int64) int {
-	k := 0
-	for reach := int64(levelBase); reach < length && k < openLevel-1; reach *= 4 {
-		k++
-	}
-	return k
-}
-
+// indexScore is an entry's score in the time index, the store's span index
+// (package spanindex): ongoing entries are on the open level.
 func indexScore(s *summary) int64 {
 	if s.Open > 0 {
-		return openLevel*levelShift + s.Start
+		return spanindex.OpenScore(s.Start)
 	}
-	return int64(level(s.End-s.Start))*levelShift + s.Start
+	return spanindex.Score(s.Start, s.End)
 }

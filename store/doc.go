@@ -52,7 +52,8 @@
 //
 // # Index
 //
-// A span of length L is on level k, the smallest with L <= 1 min * 4^k, and
+// The index is package spanindex's, for Go and for the scripts alike. A
+// span of length L is on level k, the smallest with L <= 1 min * 4^k, and
 // scored k*2^42 + start (ms); open spans are on level 15. A query for
 // [From, To) reads, on each level, the spans starting in
 // [From - 1 min * 4^k, To), and the open ones starting before To (one

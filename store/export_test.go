@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"deskwatch/health"
+	"deskwatch/spanindex"
 )
 
 // seedScript writes closed detected spans of one workstation as apply.lua
@@ -19,7 +20,7 @@ for i = 2, #ARGV, 5 do
   local rec = {id = id, ws = ws, start = start, cause = ARGV[i + 3], sources = ARGV[i + 4]}
   rec['end'] = stop
   redis.call('HSET', KEYS[1], id, cjson.encode(rec))
-  redis.call('ZADD', KEYS[2], num(level(stop - start) * SHIFT + start), id)
+  redis.call('ZADD', KEYS[2], num(score(start, stop)), id)
 end
 return 0
 `)
@@ -76,7 +77,7 @@ func SeedSpans(ctx context.Context, s *Store, spans []health.Span) error {
 					start, end := sp.Start.UnixMilli(), sp.End.UnixMilli()
 					id := spanID(ws, start, false)
 					args = append(args, id, start, end, string(sp.Cause), string(sp.Sources[0]))
-					global = append(global, redis.Z{Score: float64(int64(level(end-start))*levelShift + start), Member: id})
+					global = append(global, redis.Z{Score: float64(spanindex.Score(start, end)), Member: id})
 				}
 				seedScript.EvalSha(ctx, p, []string{s.wsKey(ws, "spans"), s.wsKey(ws, "index")}, args...)
 			}

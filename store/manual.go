@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"deskwatch/health"
+	"deskwatch/spanindex"
 )
 
 // AddManual records a failure entered by a supervisor (by, at): a closed
@@ -31,7 +32,7 @@ func (s *Store) AddManual(ctx context.Context, sp health.Span, by string, at tim
 		return health.Span{}, fmt.Errorf("store: add manual span: %w", err)
 	}
 	ws := rec.WS
-	score := int64(level(rec.End-rec.Start))*levelShift + rec.Start
+	score := spanindex.Score(rec.Start, rec.End)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,16 +111,6 @@ func manualRecord(sp health.Span, by string, at time.Time) (record, error) {
 		Manual:  true,
 		Note:    sp.Note,
 	}, nil
-}
-
-// level is the index level of an interval of length ms (see doc.go); the Lua
-// prelude has the same function.
-func level(length int64) int {
-	k := 0
-	for reach := int64(levelBase); reach < length; reach *= 4 {
-		k++
-	}
-	return k
 }
 
 // SetExclusion sets (or replaces) a span's exclusion and appends an audit

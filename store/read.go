@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"deskwatch/health"
+	"deskwatch/spanindex"
 )
 
 // spanIDs are span IDs grouped by workstation.
@@ -86,11 +87,11 @@ func (b *idGrouper) group() *spanIDs {
 // pipelined: they only read, and plain commands spare Redis the Lua tables.
 // The replies are read raw, the IDs substrings of them.
 func (s *Store) candidates(ctx context.Context, desks []string, lo, hi int64) (*spanIDs, error) {
-	levels := rangeBounds(lo, hi)
+	levels := spanindex.Ranges(lo, hi)
 	if len(desks) == 0 {
 		var replies []*rawReply
 		err := s.pipelined(ctx, func(p redis.Pipeliner) {
-			replies = queueRanges(ctx, p, s.key("spans"), levels, replies[:0])
+			replies = queueRanges(ctx, p, s.key("spans"), levels[:], replies[:0])
 		})
 		if err != nil {
 			return nil, fmt.Errorf("range global index: %w", err)
@@ -114,7 +115,7 @@ func (s *Store) candidates(ctx context.Context, desks []string, lo, hi int64) (*
 	err := s.pipelined(ctx, func(p redis.Pipeliner) {
 		replies = replies[:0]
 		for _, ws := range desks {
-			replies = queueRanges(ctx, p, s.wsKey(ws, "index"), levels, replies)
+			replies = queueRanges(ctx, p, s.wsKey(ws, "index"), levels[:], replies)
 		}
 	})
 	if err != nil {
@@ -133,23 +134,11 @@ func (s *Store) candidates(ctx context.Context, desks []string, lo, hi int64) (*
 
 // queueRanges queues the ZRANGEBYSCORE of each level of index and appends
 // their replies to out.
-func queueRanges(ctx context.Context, p redis.Pipeliner, index string, levels [][2]int64, out []*rawReply) []*rawReply {
-	for _, b := range levels {
-		out = append(out, queueRaw(ctx, p, 0, "zrangebyscore", index, b[0], "("+strconv.FormatInt(b[1], 10)))
+func queueRanges(ctx context.Context, p redis.Pipeliner, index string, levels []spanindex.Range, out []*rawReply) []*rawReply {
+	for _, r := range levels {
+		out = append(out, queueRaw(ctx, p, 0, "zrangebyscore", index, r.Min, "("+strconv.FormatInt(r.Max, 10)))
 	}
 	return out
-}
-
-// rangeBounds returns, per index level, the [min, max) scores of the
-// entries that may overlap [lo, hi), as the range script computes them.
-func rangeBounds(lo, hi int64) [][2]int64 {
-	out := make([][2]int64, 0, openLevel+1)
-	reach := int64(levelBase)
-	for k := range int64(openLevel) {
-		out = append(out, [2]int64{k*levelShift + max(0, lo-reach), k*levelShift + hi})
-		reach *= 4
-	}
-	return append(out, [2]int64{openLevel * levelShift, openLevel*levelShift + hi})
 }
 
 // replyLens returns the sum of the lengths of raw array replies, ignoring

@@ -6,24 +6,18 @@ import (
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
+
+	"deskwatch/spanindex"
 )
 
 //go:embed lua/*.lua
 var luaFS embed.FS
 
-// prelude gives every script the index constants and helpers, so Go and
-// Lua share one definition of the levelled index.
-var prelude = fmt.Sprintf(`local BASE, SHIFT, OPEN = %d, %d, %d
+// prelude gives every script the span index (the package's own Lua, so Go
+// and Lua share one definition) and the store's helpers.
+var prelude = spanindex.Lua + `
 -- num formats an integral number without exponent, for scores and members.
-local function num(x) return string.format('%%d', x) end
--- level is the smallest k with length <= BASE * 4^k.
-local function level(length)
-  local k, reach = 0, BASE
-  while reach < length do
-    k, reach = k + 1, reach * 4
-  end
-  return k
-end
+local function num(x) return string.format('%d', x) end
 -- ack removes the outbox entries given as id, score pairs in ARGV from
 -- index first on, unless they changed since they were read.
 local function ack(outbox, first)
@@ -33,7 +27,7 @@ local function ack(outbox, first)
     end
   end
 end
-`, levelBase, levelShift, openLevel)
+`
 
 func loadScript(name string) *redis.Script {
 	src, err := luaFS.ReadFile("lua/" + name + ".lua")

@@ -13,15 +13,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/health"
+	"deskwatch/spanindex"
 )
 
-// Index and retention constants; see doc.go.
-const (
-	levelBase   = 60_000  // ms: level 0 of an index holds intervals up to one minute
-	levelShift  = 1 << 42 // ms: level k scores are k*levelShift + start; also the end of storable time (2109)
-	openLevel   = 15      // index level of open spans
-	dedupWindow = 64      // transitions remembered per workstation for idempotency
-)
+const dedupWindow = 64 // transitions remembered per workstation for idempotency
 
 var (
 	// ErrNotFound is returned when a span does not exist.
@@ -241,7 +236,7 @@ func checkTime(field string, t time.Time) error {
 	if t.IsZero() {
 		return &ValidationError{field, "zero time"}
 	}
-	if m := t.UnixMilli(); m < 0 || m >= levelShift {
+	if m := t.UnixMilli(); m < 0 || m >= spanindex.Shift { // the index holds no other times
 		return &ValidationError{field, t.UTC().Format(time.RFC3339) + " is outside 1970..2109"}
 	}
 	return nil
@@ -256,7 +251,7 @@ func checkBy(by string) error {
 
 // bounds turns a [from, to) query into index milliseconds; zero means open.
 func bounds(from, to time.Time) (lo, hi int64, err error) {
-	lo, hi = 0, levelShift
+	lo, hi = 0, spanindex.Shift
 	if !from.IsZero() {
 		if err := checkTime("from", from); err != nil {
 			return 0, 0, err

@@ -48,7 +48,7 @@ if to == 'down' then
     -- A span with this ID exists only if this down was applied before
     -- (beyond the dedup window): then it is not opened again.
     if redis.call('HSETNX', spans, newID, cjson.encode(rec)) == 1 then
-      index_span(newID, OPEN * SHIFT + at)
+      index_span(newID, open_score(at))
       open = newID
     end
   end
@@ -57,7 +57,7 @@ elseif open ~= '' then
   local stop = math.max(at, rec.start)
   rec['end'] = stop
   redis.call('HSET', spans, open, cjson.encode(rec))
-  index_span(open, level(stop - rec.start) * SHIFT + rec.start)
+  index_span(open, score(rec.start, stop))
   open = ''
 end
 redis.call('HSET', state, 'state', to, 'since', ARGV[2], 'cause', cause, 'source', source, 'open', open)

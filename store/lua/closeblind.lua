@@ -8,6 +8,6 @@ if not start then
 end
 start = tonumber(start)
 local stop = math.max(tonumber(ARGV[1]), start)
-redis.call('ZADD', KEYS[2], num(level(stop - start) * SHIFT + start), num(start) .. '-' .. num(stop))
+redis.call('ZADD', KEYS[2], num(score(start, stop)), num(start) .. '-' .. num(stop))
 redis.call('DEL', KEYS[1])
 return 1
