@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"deskwatch/health"
+	"deskwatch/internal/sipua"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -194,7 +195,7 @@ func New(opts Options) (*Prober, error) {
 		targets: make(map[string]*target),
 	}
 	if opts.PBX != "" {
-		u, tp, err := parseContact(opts.PBX)
+		u, tp, err := sipua.ParseContact(opts.PBX)
 		if err != nil {
 			return nil, fmt.Errorf("sipprobe: PBX: %w", err)
 		}
@@ -217,7 +218,7 @@ func New(opts Options) (*Prober, error) {
 		return nil, fmt.Errorf("sipprobe: %w", err)
 	}
 	if p.pbx != nil && p.host == "" {
-		p.pbx.local = localIPFor(p.pbx.uri.Host)
+		p.pbx.local = sipua.LocalIPFor(p.pbx.uri.Host)
 	}
 	return p, nil
 }
@@ -256,7 +257,7 @@ func (p *Prober) SetTarget(endpoint, contactURI string, o *TargetOptions) error 
 	if endpoint == "" {
 		return errors.New("sipprobe: empty endpoint")
 	}
-	u, tp, err := parseContact(contactURI)
+	u, tp, err := sipua.ParseContact(contactURI)
 	if err != nil {
 		return err
 	}
@@ -283,7 +284,7 @@ func (p *Prober) SetTarget(endpoint, contactURI string, o *TargetOptions) error 
 	}
 	local := ""
 	if p.host == "" {
-		local = localIPFor(u.Host)
+		local = sipua.LocalIPFor(u.Host)
 	}
 
 	p.mu.Lock()
@@ -398,7 +399,7 @@ func (p *Prober) Run(ctx context.Context, out chan<- health.Observation) error {
 		p.Close()
 		<-served
 	}()
-	if !p.waitServing(ctx) {
+	if !sipua.WaitServing(ctx, p.ua, p.conn) {
 		return nil
 	}
 	p.log.Info().Str("listen", p.conn.LocalAddr().String()).Dur("interval", p.cfg.interval).
@@ -460,10 +461,6 @@ func (p *Prober) Run(ctx context.Context, out chan<- health.Observation) error {
 		}
 	}
 }
-
-// waitServing waits until sipgo's UDP transport reads the socket and has it
-// in its pool (where its server transactions find it to answer requests).
-func (p *Prober) waitServing(ctx context.Context) bool { return waitServing(ctx, p.ua, p.conn) }
 
 // takeDue marks the targets due at now as in flight, moves them to their
 // next slot, and says how long to wait for the next one.
