@@ -158,5 +158,8 @@
 //	        timeout: 30s           # whole session (default 30s)
 //	        retries: 3             # default 3
 //
-// Config.Validate returns every problem with its path (alerts.rules[0].min_up).
+// The config package reads and checks this section with the rest of the
+// file (every problem with its path and line, alerts.rules[0].min_up (line
+// 12)), reads the secrets, and hands this package plain values: Rules for
+// NewEvaluator, Channels for NewNotifier.
 package alerts

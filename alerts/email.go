@@ -16,10 +16,22 @@ import (
 	"time"
 )
 
+// EmailOptions are an SMTP submission target.
+type EmailOptions struct {
+	Name     string
+	SMTP     string // host:port, e.g. mail.example.ru:587
+	StartTLS bool   // upgrade the session; required for AUTH except on localhost
+	Username string // empty: no AUTH
+	Password string
+	From     string
+	To       []string
+	Timeout  time.Duration // whole SMTP session; 0: DefaultEmailTimeout
+	Retries  int           // after the first attempt
+}
+
 type mailer struct {
-	cfg      EmailConfig
+	cfg      EmailOptions
 	host     string
-	password string
 	from     *mail.Address
 	to       []*mail.Address
 	tls      *tls.Config
@@ -27,7 +39,10 @@ type mailer struct {
 	loc      *time.Location
 }
 
-func newMailer(cfg EmailConfig, opt NotifierOptions) (*mailer, error) {
+func newMailer(cfg EmailOptions, opt NotifierOptions) (*mailer, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultEmailTimeout
+	}
 	host, _, err := net.SplitHostPort(cfg.SMTP)
 	if err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
@@ -42,11 +57,6 @@ func newMailer(cfg EmailConfig, opt NotifierOptions) (*mailer, error) {
 			return nil, fmt.Errorf("to: %w", err)
 		}
 		m.to = append(m.to, a)
-	}
-	if cfg.Username != "" {
-		if m.password, err = readSecret(cfg.PasswordEnv, cfg.PasswordFile); err != nil {
-			return nil, fmt.Errorf("password: %w", err)
-		}
 	}
 	if opt.TLSConfig != nil {
 		m.tls = opt.TLSConfig.Clone()
@@ -92,7 +102,7 @@ func (m *mailer) session(conn net.Conn, ev Event) (bool, error) {
 	if err := c.Hello(m.hostname); err != nil {
 		return smtpError("EHLO", err)
 	}
-	if m.cfg.UseStartTLS() {
+	if m.cfg.StartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
 			return false, errors.New("the server does not offer STARTTLS")
 		}
@@ -102,7 +112,7 @@ func (m *mailer) session(conn net.Conn, ev Event) (bool, error) {
 	}
 	if m.cfg.Username != "" {
 		// net/smtp refuses PLAIN over an unencrypted link except to localhost.
-		if err := c.Auth(smtp.PlainAuth("", m.cfg.Username, m.password, m.host)); err != nil {
+		if err := c.Auth(smtp.PlainAuth("", m.cfg.Username, m.cfg.Password, m.host)); err != nil {
 			return smtpError("AUTH", err)
 		}
 	}

@@ -17,15 +17,14 @@ import (
 
 const smtpPassword = "s3cret-Пароль"
 
-func mailConfig(addr string, mutate func(*EmailConfig)) Config {
-	retries := 2
-	e := EmailConfig{Name: "mail", SMTP: addr, Username: "deskwatch", PasswordEnv: "DESKWATCH_TEST_SMTP_PASSWORD",
+func mailConfig(addr string, mutate func(*EmailOptions)) Channels {
+	e := EmailOptions{Name: "mail", SMTP: addr, StartTLS: true, Username: "deskwatch", Password: smtpPassword,
 		From: "Deskwatch <dw@example.ru>", To: []string{"duty@example.ru", "Старший смены <chief@example.ru>"},
-		Retries: &retries, Timeout: 5 * time.Second}
+		Retries: 2, Timeout: 5 * time.Second}
 	if mutate != nil {
 		mutate(&e)
 	}
-	return Config{Channels: Channels{Email: []EmailConfig{e}}}
+	return Channels{Email: []EmailOptions{e}}
 }
 
 // flappingScript drives a desk_down rule (for: 10 s) through flapping,
@@ -60,7 +59,6 @@ func flappingScript(t *testing.T, channel string) []Event {
 }
 
 func TestEmailExactlyOncePerEventUnderFlapping(t *testing.T) {
-	t.Setenv("DESKWATCH_TEST_SMTP_PASSWORD", smtpPassword)
 	srv := startSMTP(t, "deskwatch", smtpPassword, func(s *smtpServer) { s.failData.Store(1) })
 	var logs logtest.Buffer
 	opt := fastOptions()
@@ -154,7 +152,6 @@ func TestEmailExactlyOncePerEventUnderFlapping(t *testing.T) {
 // Failures that another attempt cannot fix are not retried, and the
 // password never leaves over an unverified or unencrypted link.
 func TestEmailPermanentFailures(t *testing.T) {
-	t.Setenv("DESKWATCH_TEST_SMTP_PASSWORD", smtpPassword)
 	for _, tc := range []struct {
 		name    string
 		server  func(*smtpServer)
@@ -205,7 +202,7 @@ func TestEmailWithoutAuth(t *testing.T) {
 	srv := startSMTP(t, "", "", nil)
 	opt := fastOptions()
 	opt.TLSConfig = &tls.Config{RootCAs: srv.Roots}
-	n, err := NewNotifier(mailConfig(srv.Addr, func(e *EmailConfig) { e.Username, e.PasswordEnv = "", "" }), zerolog.Nop(), opt)
+	n, err := NewNotifier(mailConfig(srv.Addr, func(e *EmailOptions) { e.Username, e.Password = "", "" }), zerolog.Nop(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

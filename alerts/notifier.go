@@ -17,6 +17,24 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// Default timeouts of one delivery attempt, for a channel whose Timeout
+// is 0.
+const (
+	DefaultWebhookTimeout = 5 * time.Second
+	DefaultEmailTimeout   = 30 * time.Second
+	// DefaultRetries is what the config package gives a channel that does
+	// not set retries.
+	DefaultRetries = 3
+)
+
+// Channels are the delivery targets, with their secrets already read (the
+// config package builds them from the file). Names are unique across both
+// lists.
+type Channels struct {
+	Webhook []WebhookOptions
+	Email   []EmailOptions
+}
+
 // NotifierOptions tune a Notifier; zero values take the defaults.
 type NotifierOptions struct {
 	// QueueSize bounds each channel's queue (default 64). When it is full,
@@ -78,11 +96,9 @@ type ChannelStats struct {
 	LastError string // of the last failed attempt ("" if none)
 }
 
-// NewNotifier builds the channels of cfg (which must be valid). It reads
-// the secrets now (webhook HMAC keys, SMTP passwords) and fails if one is
-// missing; it never puts a secret in an error or a log.
-func NewNotifier(cfg Config, log zerolog.Logger, opt NotifierOptions) (*Notifier, error) {
-	cfg.SetDefaults()
+// NewNotifier builds the channels (which must be valid). It never puts a
+// secret in an error or a log.
+func NewNotifier(chans Channels, log zerolog.Logger, opt NotifierOptions) (*Notifier, error) {
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 64
 	}
@@ -112,19 +128,15 @@ func NewNotifier(cfg Config, log zerolog.Logger, opt NotifierOptions) (*Notifier
 		n.chans[name] = ch
 		n.order = append(n.order, ch)
 	}
-	for _, w := range cfg.Channels.Webhook {
-		d, err := newWebhook(w, opt.HTTPClient)
-		if err != nil {
-			return nil, fmt.Errorf("alerts webhook %s: %w", w.Name, err)
-		}
-		add(w.Name, "webhook", *w.Retries, d)
+	for _, w := range chans.Webhook {
+		add(w.Name, "webhook", w.Retries, newWebhook(w, opt.HTTPClient))
 	}
-	for _, e := range cfg.Channels.Email {
+	for _, e := range chans.Email {
 		d, err := newMailer(e, opt)
 		if err != nil {
 			return nil, fmt.Errorf("alerts email %s: %w", e.Name, err)
 		}
-		add(e.Name, "email", *e.Retries, d)
+		add(e.Name, "email", e.Retries, d)
 	}
 	return n, nil
 }

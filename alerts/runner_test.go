@@ -32,7 +32,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 	}
 
 	cfg := hookConfig(srv.URL, 0, 0)
-	cfg.Rules = []Rule{{Name: "short", Kind: KindHotlineShort, Hotline: "122", MinUp: 1, For: 30 * time.Millisecond, Channels: []string{"hook"}}}
+	rules := []Rule{{Name: "short", Kind: KindHotlineShort, Hotline: "122", MinUp: 1, For: 30 * time.Millisecond, Channels: []string{"hook"}}}
 	n, err := NewNotifier(cfg, zerolog.Nop(), fastOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 		defer wmu.Unlock()
 		return Input{Desks: []Desk{desk}}
 	}
-	r := NewRunner(NewEvaluator(cfg.Rules, irkutsk), n, input, 5*time.Millisecond, zerolog.Nop())
+	r := NewRunner(NewEvaluator(rules, irkutsk), n, input, 5*time.Millisecond, zerolog.Nop())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})

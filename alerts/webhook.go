@@ -23,22 +23,30 @@ const (
 	HeaderDelivery  = "X-Deskwatch-Delivery"  // same for every attempt of one event
 )
 
+// WebhookOptions are a JSON POST receiver.
+type WebhookOptions struct {
+	Name    string
+	URL     string
+	Timeout time.Duration // per attempt; 0: DefaultWebhookTimeout
+	Retries int           // after the first attempt
+	// Headers are added to every request (e.g. Authorization); their values
+	// are never logged.
+	Headers map[string]string
+	// Secret, if set, is the HMAC key: every request then carries
+	// X-Deskwatch-Signature: sha256=<hex of HMAC-SHA256(key, body)>.
+	Secret []byte
+}
+
 type webhook struct {
-	cfg    WebhookConfig
-	secret []byte
+	cfg    WebhookOptions
 	client *http.Client
 }
 
-func newWebhook(cfg WebhookConfig, client *http.Client) (*webhook, error) {
-	w := &webhook{cfg: cfg, client: client}
-	if cfg.SecretEnv != "" {
-		s, err := readSecret(cfg.SecretEnv, "")
-		if err != nil {
-			return nil, fmt.Errorf("secret_env: %w", err)
-		}
-		w.secret = []byte(s)
+func newWebhook(cfg WebhookOptions, client *http.Client) *webhook {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultWebhookTimeout
 	}
-	return w, nil
+	return &webhook{cfg: cfg, client: client}
 }
 
 // Sign returns the X-Deskwatch-Signature value for body: receivers compute
@@ -67,8 +75,8 @@ func (w *webhook) deliver(ctx context.Context, ev Event) (bool, time.Duration, e
 	req.Header.Set("User-Agent", "deskwatch")
 	req.Header.Set(HeaderEvent, ev.Kind)
 	req.Header.Set(HeaderDelivery, deliveryID(ev, ev.Kind))
-	if w.secret != nil {
-		req.Header.Set(HeaderSignature, Sign(w.secret, body))
+	if len(w.cfg.Secret) > 0 {
+		req.Header.Set(HeaderSignature, Sign(w.cfg.Secret, body))
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {

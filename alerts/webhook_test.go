@@ -30,8 +30,8 @@ func sampleEvents(ch ...string) (Event, Event) {
 	return f[0], r[0]
 }
 
-func hookConfig(url string, retries int, timeout time.Duration) Config {
-	return Config{Channels: Channels{Webhook: []WebhookConfig{{Name: "hook", URL: url, Retries: &retries, Timeout: timeout}}}}
+func hookConfig(url string, retries int, timeout time.Duration) Channels {
+	return Channels{Webhook: []WebhookOptions{{Name: "hook", URL: url, Retries: retries, Timeout: timeout}}}
 }
 
 // startNotifier runs n until the test ends.
@@ -68,7 +68,6 @@ func stats(n *Notifier, name string) ChannelStats {
 }
 
 func TestWebhookDeliversSignedJSON(t *testing.T) {
-	t.Setenv("HOOK_KEY", "hmac-key")
 	var mu sync.Mutex
 	var got []Event
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -94,8 +93,8 @@ func TestWebhookDeliversSignedJSON(t *testing.T) {
 	defer srv.Close()
 
 	cfg := hookConfig(srv.URL, 3, 0)
-	cfg.Channels.Webhook[0].SecretEnv = "HOOK_KEY"
-	cfg.Channels.Webhook[0].Headers = map[string]string{"Authorization": "Bearer t"}
+	cfg.Webhook[0].Secret = []byte("hmac-key")
+	cfg.Webhook[0].Headers = map[string]string{"Authorization": "Bearer t"}
 	n, err := NewNotifier(cfg, zerolog.Nop(), fastOptions())
 	if err != nil {
 		t.Fatal(err)

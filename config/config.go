@@ -21,7 +21,6 @@ import (
 	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
 
-	"deskwatch/alerts"
 	"deskwatch/health"
 )
 
@@ -53,7 +52,7 @@ type Config struct {
 	Hotlines     []string            `yaml:"hotlines"` // extra numbers beyond 122 and 117
 	Workstations []WorkstationConfig `yaml:"workstations"`
 	SIP          SIPConfig           `yaml:"sip"`
-	Alerts       alerts.Config       `yaml:"alerts"`
+	Alerts       AlertsConfig        `yaml:"alerts"`
 
 	lines map[string]int // field path -> YAML line, filled by Parse
 	loc   *time.Location // set by a successful Validate
@@ -199,7 +198,7 @@ func (c *Config) setDefaults() {
 		c.HTTP.Tokens[i].SHA256 = strings.ToLower(c.HTTP.Tokens[i].SHA256)
 	}
 	c.SIP.setDefaults()
-	c.Alerts.SetDefaults()
+	c.Alerts.setDefaults()
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID

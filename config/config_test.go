@@ -335,6 +335,37 @@ func TestSecrets(t *testing.T) {
 	}
 }
 
+// One reader for every secret, alerts' included. No source means no secret
+// (Redis without AUTH); a caller that needs one says which keys to set.
+// alerts had a reader of its own that failed there instead: an SMTP user
+// without a password source still fails, in AlertChannels, and never logs
+// in with an empty password.
+func TestReadSecretWithoutSource(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte(" spaced pw \r\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DW_SPACED", " env pw \n")
+	for _, tc := range []struct{ env, file, want string }{
+		{"", "", ""},
+		{"DW_SPACED", "", " env pw \n"}, // the environment as it is
+		{"", pw, " spaced pw "},         // only the file's trailing line ends go
+	} {
+		if got, err := readSecret(tc.env, tc.file); got != tc.want || err != nil {
+			t.Errorf("readSecret(%q, %q) = %q, %v; want %q", tc.env, tc.file, got, err, tc.want)
+		}
+	}
+
+	c := &Config{Alerts: AlertsConfig{Channels: ChannelsConfig{Email: []EmailConfig{{Name: "m", SMTP: "127.0.0.1:25", Username: "u"}}}}}
+	if _, err := c.AlertChannels(); errText(err) != "alerts email m: password: no secret source" {
+		t.Errorf("user without a password source: %v", err)
+	}
+	c.Alerts.Channels.Email[0].Username = ""
+	if ch, err := c.AlertChannels(); err != nil || ch.Email[0].Password != "" || ch.Email[0].Retries != 3 || !ch.Email[0].StartTLS {
+		t.Errorf("no AUTH: %+v %v", ch, err)
+	}
+}
+
 func errText(err error) string {
 	if err == nil {
 		return ""

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"deskwatch/alerts"
 )
 
 var (
@@ -43,11 +41,7 @@ func (c *Config) Validate() error {
 	if v.c.SIP.Enabled {
 		v.probeOverrides()
 	}
-	for _, err := range v.c.Alerts.Validate(v.c.AllHotlines()...) {
-		if p, ok := errors.AsType[*alerts.Problem](err); ok {
-			v.addf(p.Path, "%s", p.Msg)
-		}
-	}
+	v.alerts()
 	return errors.Join(v.errs...)
 }
 

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"deskwatch/internal/sipua"
 )
 
 func load(t testing.TB, name string) sip.Message {
@@ -42,13 +43,13 @@ func TestClassifyRecorded(t *testing.T) {
 			t.Errorf("%s: %+v", tc.file, r)
 		}
 		if tc.req != "" {
-			if err := Match(load(t, tc.req).(*sip.Request), res); err != nil {
+			if err := sipua.Match(load(t, tc.req).(*sip.Request), res); err != nil {
 				t.Errorf("%s answers %s: %v", tc.file, tc.req, err)
 			}
 		}
 	}
 	// The PBX's 401 does not answer the PBX's own qualify of a phone.
-	if err := Match(load(t, "asterisk-options-to-phone.sip").(*sip.Request), load(t, "asterisk-401-options.sip").(*sip.Response)); !errors.Is(err, ErrMismatch) {
+	if err := sipua.Match(load(t, "asterisk-options-to-phone.sip").(*sip.Request), load(t, "asterisk-401-options.sip").(*sip.Response)); !errors.Is(err, sipua.ErrMismatch) {
 		t.Errorf("cross match: %v", err)
 	}
 }
@@ -106,46 +107,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestMatch(t *testing.T) {
-	req := load(t, "asterisk-options-to-phone.sip").(*sip.Request)
-	for _, tc := range []struct {
-		name string
-		edit func(*sip.Response)
-		want string // "" = match
-	}{
-		{"same", func(*sip.Response) {}, ""},
-		{"To tag added", func(r *sip.Response) { r.To().Params.Add("tag", "x") }, ""},
-		{"branch", func(r *sip.Response) { r.Via().Params.Add("branch", "z9hG4bKother") }, "Via branch"},
-		{"no branch", func(r *sip.Response) { r.Via().Params.Remove("branch") }, "Via branch"},
-		{"no Via", func(r *sip.Response) { r.RemoveHeader("Via") }, "no Via"},
-		{"Call-ID", func(r *sip.Response) { // sipgo shares the request's Call-ID header: replace it
-			r.RemoveHeader("Call-ID")
-			cid := sip.CallIDHeader("forged")
-			r.AppendHeader(&cid)
-		}, "Call-ID"},
-		{"no Call-ID", func(r *sip.Response) { r.RemoveHeader("Call-ID") }, "Call-ID"},
-		{"CSeq number", func(r *sip.Response) { r.CSeq().SeqNo++ }, "CSeq"},
-		{"CSeq method", func(r *sip.Response) { r.CSeq().MethodName = sip.REGISTER }, "CSeq"},
-		{"no CSeq", func(r *sip.Response) { r.RemoveHeader("CSeq") }, "CSeq"},
-		{"From tag", func(r *sip.Response) { r.From().Params.Add("tag", "forged") }, "From tag"},
-		{"no From", func(r *sip.Response) { r.RemoveHeader("From") }, "no From"},
-	} {
-		req := load(t, "asterisk-options-to-phone.sip").(*sip.Request) // fresh: sipgo shares some headers
-		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-		tc.edit(res)
-		err := Match(req, res)
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("%s: %v", tc.name, err)
-		case tc.want != "" && (!errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("%s: %v, want a mismatch on %s", tc.name, err, tc.want)
-		}
-	}
-	if Match(nil, nil) == nil || Match(req, nil) == nil {
-		t.Error("nil must not match")
-	}
-}
-
 // FuzzClassify: any parsed message, status code, error and RTT; the result
 // obeys the rules and nothing panics.
 func FuzzClassify(f *testing.F) {
@@ -176,7 +137,8 @@ func FuzzClassify(f *testing.F) {
 }
 
 // FuzzParseResponse feeds raw bytes through the path a UDP datagram takes
-// in the prober: the read filter, sipgo's parser, Match and Classify.
+// in the prober after the read filter (sipua's FuzzReadFilter): sipgo's
+// parser, Match and Classify.
 func FuzzParseResponse(f *testing.F) {
 	for _, name := range []string{"asterisk-401-options.sip", "phone-200-options.sip", "asterisk-200-options-authenticated.sip", "asterisk-options-to-phone.sip"} {
 		b, _ := os.ReadFile("testdata/" + name)
@@ -187,12 +149,11 @@ func FuzzParseResponse(f *testing.F) {
 	f.Add([]byte("\r\n\r\n"))
 	req := load(f, "asterisk-options-to-phone.sip").(*sip.Request)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		looksLikeSIP(raw)
 		res, err := parseResponse(raw)
 		if err != nil || res == nil {
 			return
 		}
-		if Match(req, res) == nil && malformed(res) == "" && res.StatusCode >= 200 {
+		if sipua.Match(req, res) == nil && malformed(res) == "" && res.StatusCode >= 200 {
 			if r := Classify(res, nil, time.Millisecond); !r.Alive {
 				t.Fatalf("a matching final response is not alive: %+v", r)
 			}

@@ -18,11 +18,11 @@
 //     kept in Observation.Code and Results. Provisional responses alone, a
 //     timeout, and transport errors (refused, unreachable, TLS) are misses.
 //   - A response counts only if it answers a probe in flight: the Via branch
-//     finds the probe, Match requires its Call-ID, CSeq (number and method)
-//     and From tag, and a well-formed answer to an OPTIONS (sipgo's own
-//     client transactions match on branch and CSeq method alone, RFC 3261
-//     17.1.3, and would take a foreign Call-ID as the answer: see
-//     sipgo_test.go). Everything else (garbled, truncated, forged, late, or
+//     finds the probe, sipua.Match requires its Call-ID, CSeq (number and
+//     method) and From tag, and a well-formed answer to an OPTIONS (sipgo's
+//     own client transactions match on branch and CSeq method alone, RFC
+//     3261 17.1.3, and would take a foreign Call-ID as the answer: see
+//     internal/sipua/sipgo_test.go). Everything else (garbled, truncated, forged, late, or
 //     a request sent to us) is counted in Stats.Stray and changes nothing; a
 //     forged response cannot end a probe, so the real answer still counts.
 //   - Hysteresis per target: KindProbeLost after MissesBeforeDown consecutive
@@ -74,21 +74,6 @@
 // transport within the timeout and kept for the next probe. A UDP read
 // filter drops datagrams that cannot be SIP before sipgo parses them, so a
 // garbage flood costs little.
-//
-// # Canary registration
-//
-// Optionally (Canary), deskwatch keeps an account of its own registered on
-// the PBX, as a phone would: digest auth (401 or 407, qop=auth, the nonce
-// reused with nc counting up until the registrar calls it stale), a refresh
-// at half the expiry the registrar grants (the 200's Contact expires for
-// our contact, else its Expires header), 423 Min-Expires honoured. A
-// refused (403, or a second challenge to fresh credentials) or unanswered
-// REGISTER or refresh means the registrar is broken: Status clears
-// Registered at once, and the canary retries with a backoff of 1 s doubling
-// to 30 s. It registers from its own UDP socket, answers the PBX's OPTIONS
-// on it, and un-registers (Expires: 0, within 2 s) when it stops. The
-// password appears in no log and not in Status. sipprobetest.Registrar
-// plays the registrar in tests.
 //
 // # Logs
 //

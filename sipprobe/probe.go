@@ -11,6 +11,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"deskwatch/internal/sipua"
 )
 
 // A probe is one OPTIONS in flight. Probes do not use sipgo's client
@@ -125,7 +127,7 @@ func (p *Prober) startSlow(run context.Context, j job) {
 				break
 			}
 		}
-		pr, err := p.newProbe(j, p.viaHost(localIPFor(ip.IP.String())))
+		pr, err := p.newProbe(j, p.viaHost(sipua.LocalIPFor(ip.IP.String())))
 		if err != nil {
 			p.failEarly(j, err)
 			return
@@ -183,7 +185,7 @@ func (p *Prober) onResponse(res *sip.Response) {
 		p.stray("stray SIP response dropped", res, nil)
 		return
 	}
-	if err := Match(pr.req, res); err != nil {
+	if err := sipua.Match(pr.req, res); err != nil {
 		p.stray("response to a probe does not match it: ignored", res, err)
 		return
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"deskwatch/sipprobe/sipprobetest"
+	"deskwatch/sipcanary/sipcanarytest"
 )
 
 // The canary keeps deskwatch's own account registered on the registrar:
@@ -17,7 +17,7 @@ import (
 func TestE2ESIPCanary(t *testing.T) {
 	h := newHarness(t, "op122-01")
 	const pw = "canary-e2e-pw"
-	reg := sipprobetest.StartRegistrar(t, sipprobetest.RegistrarOptions{Users: map[string]string{"deskwatch-canary": pw}, Grant: 2 * time.Second})
+	reg := sipcanarytest.StartRegistrar(t, sipcanarytest.RegistrarOptions{Users: map[string]string{"deskwatch-canary": pw}, Grant: 2 * time.Second})
 	t.Setenv("DESKWATCH_TEST_CANARY_PASSWORD", pw)
 	h.extraYAML = fmt.Sprintf("sip:\n  enabled: true\n  listen: \"127.0.0.1:0\"\n"+
 		"  canary: {registrar: %q, user: deskwatch-canary, password_env: DESKWATCH_TEST_CANARY_PASSWORD, expires: 30s}\n", reg.URI())
@@ -49,7 +49,7 @@ func TestE2ESIPCanary(t *testing.T) {
 		t.Errorf("deskwatch_sip_canary_registered %v", v)
 	}
 
-	reg.SetMode(sipprobetest.Refuse)
+	reg.SetMode(sipcanarytest.Refuse)
 	h.waitFor("canary refused", func() bool {
 		hz = healthz{}
 		h.get("/healthz", &hz)
@@ -66,7 +66,7 @@ func TestE2ESIPCanary(t *testing.T) {
 		t.Errorf("deskwatch_sip_canary_failures_total %v", v)
 	}
 
-	reg.SetMode(sipprobetest.Accept)
+	reg.SetMode(sipcanarytest.Accept)
 	h.waitFor("canary registered again", func() bool {
 		hz = healthz{}
 		h.get("/healthz", &hz)

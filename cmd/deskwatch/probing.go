@@ -13,6 +13,7 @@ import (
 	"deskwatch/config"
 	"deskwatch/health"
 	"deskwatch/httpapi"
+	"deskwatch/sipcanary"
 	"deskwatch/sipprobe"
 )
 
@@ -22,7 +23,7 @@ import (
 // sip.canary it also keeps deskwatch's own account registered on the PBX.
 type probing struct {
 	p      *sipprobe.Prober
-	canary *sipprobe.Canary // nil without sip.canary
+	canary *sipcanary.Canary // nil without sip.canary
 	static map[string]string
 	own    map[string]*sipprobe.TargetOptions // endpoint → its desk's own schedule
 	log    zerolog.Logger
@@ -59,7 +60,7 @@ func newProbing(cfg *config.Config, log zerolog.Logger) (*probing, error) {
 }
 
 // newCanary registers from sip.listen's IP, on a port of its own.
-func newCanary(cfg *config.Config, log zerolog.Logger) (*sipprobe.Canary, error) {
+func newCanary(cfg *config.Config, log zerolog.Logger) (*sipcanary.Canary, error) {
 	k := cfg.SIP.Canary
 	pw, err := cfg.CanaryPassword()
 	if err != nil {
@@ -69,7 +70,7 @@ func newCanary(cfg *config.Config, log zerolog.Logger) (*sipprobe.Canary, error)
 	if err != nil {
 		return nil, fmt.Errorf("canary: sip.listen: %w", err)
 	}
-	c, err := sipprobe.NewCanary(sipprobe.CanaryOptions{Registrar: k.Registrar, User: k.User, Password: pw,
+	c, err := sipcanary.New(sipcanary.Options{Registrar: k.Registrar, User: k.User, Password: pw,
 		Domain: k.Domain, Expires: k.Expires, Listen: net.JoinHostPort(host, "0"), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("canary: %w", err)

@@ -98,11 +98,15 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		return fmt.Errorf("journal: %w", err)
 	}
 	rs := newReports(cfg, st, journalRows(jr), journalMissing(jr))
-	notifier, err := alerts.NewNotifier(cfg.Alerts, log.With().Str("component", "alerts").Logger(), alerts.NotifierOptions{Location: cfg.Location()})
+	chans, err := cfg.AlertChannels()
 	if err != nil {
 		return fmt.Errorf("alerts: %w", err)
 	}
-	runner := alerts.NewRunner(alerts.NewEvaluator(cfg.Alerts.Rules, cfg.Location()), notifier, newAlertInput(cfg, mon, rs).input, time.Second, log.With().Str("component", "alerts").Logger())
+	notifier, err := alerts.NewNotifier(chans, log.With().Str("component", "alerts").Logger(), alerts.NotifierOptions{Location: cfg.Location()})
+	if err != nil {
+		return fmt.Errorf("alerts: %w", err)
+	}
+	runner := alerts.NewRunner(alerts.NewEvaluator(cfg.AlertRules(), cfg.Location()), notifier, newAlertInput(cfg, mon, rs).input, time.Second, log.With().Str("component", "alerts").Logger())
 
 	names := map[string]string{}
 	for _, w := range cfg.Workstations {

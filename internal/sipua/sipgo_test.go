@@ -1,4 +1,4 @@
-package sipprobe
+package sipua
 
 import (
 	"context"
@@ -14,14 +14,14 @@ import (
 )
 
 // How sipgo v1.7.3's client transactions treat responses, which the
-// prober's design rests on:
+// prober's and the canary's designs rest on:
 //   - a response matching no transaction (other Via branch or CSeq method)
 //     never reaches the transaction; it goes to the unhandled-response
 //     handler (by default: logged and dropped). The prober has no client
 //     transactions, so every response reaches its onResponse this way;
 //   - matching is by Via branch and CSeq method only (RFC 3261 17.1.3): a
 //     response with our branch but a foreign Call-ID is delivered as the
-//     answer. Hence Match.
+//     answer (to the canary's REGISTER too). Hence Match.
 func TestSipgoClientTransactionMatching(t *testing.T) {
 	peer, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {

@@ -1,4 +1,4 @@
-package sipprobe
+package sipcanary
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"deskwatch/sipprobe/sipprobetest"
+	"deskwatch/sipcanary/sipcanarytest"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/rs/zerolog"
@@ -19,14 +19,14 @@ const canaryPassword = "c4nary-Pa55"
 
 type canaryRun struct {
 	c    *Canary
-	reg  *sipprobetest.Registrar
+	reg  *sipcanarytest.Registrar
 	logs *logtest.Buffer
 	stop func() time.Duration // cancels Run and says how long it took to return
 }
 
 // startCanary runs a canary against reg; every log line (debug included,
 // sipgo's too) is kept to check that the password never shows.
-func startCanary(t *testing.T, reg *sipprobetest.Registrar, o CanaryOptions) *canaryRun {
+func startCanary(t *testing.T, reg *sipcanarytest.Registrar, o Options) *canaryRun {
 	t.Helper()
 	logs := &logtest.Buffer{}
 	o.Registrar = reg.URI()
@@ -38,7 +38,7 @@ func startCanary(t *testing.T, reg *sipprobetest.Registrar, o CanaryOptions) *ca
 	if o.Password == "" {
 		o.Password = canaryPassword
 	}
-	c, err := NewCanary(o)
+	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,15 +73,15 @@ func startCanary(t *testing.T, reg *sipprobetest.Registrar, o CanaryOptions) *ca
 	return &canaryRun{c: c, reg: reg, logs: logs, stop: stop}
 }
 
-func newRegistrar(t *testing.T, o sipprobetest.RegistrarOptions) *sipprobetest.Registrar {
+func newRegistrar(t *testing.T, o sipcanarytest.RegistrarOptions) *sipcanarytest.Registrar {
 	if o.Users == nil {
 		o.Users = map[string]string{"canary": canaryPassword}
 	}
-	return sipprobetest.StartRegistrar(t, o)
+	return sipcanarytest.StartRegistrar(t, o)
 }
 
-func accepted(rs []sipprobetest.Register) []sipprobetest.Register {
-	var out []sipprobetest.Register
+func accepted(rs []sipcanarytest.Register) []sipcanarytest.Register {
+	var out []sipcanarytest.Register
 	for _, r := range rs {
 		if r.Authorized && r.Code == 200 {
 			out = append(out, r)
@@ -97,9 +97,9 @@ func accepted(rs []sipprobetest.Register) []sipprobetest.Register {
 // refresh answers it ahead of a challenge, nc counting up.
 func TestCanaryRegistersAndRefreshes(t *testing.T) {
 	t.Parallel()
-	reg := newRegistrar(t, sipprobetest.RegistrarOptions{Grant: 2 * time.Second, HeaderExpires: 60 * time.Second,
+	reg := newRegistrar(t, sipcanarytest.RegistrarOptions{Grant: 2 * time.Second, HeaderExpires: 60 * time.Second,
 		Others: []string{"sip:canary@127.0.0.1:5101"}})
-	r := startCanary(t, reg, CanaryOptions{Timeout: time.Second})
+	r := startCanary(t, reg, Options{Timeout: time.Second})
 	waitFor(t, 2*time.Second, "registered", func() bool { return r.c.Status().Registered })
 	s := r.c.Status()
 	if s.LastCode != 200 || s.LastError != "" || s.Since.IsZero() || s.LastAttempt.IsZero() || s.Failures != 0 {
@@ -163,8 +163,8 @@ func TestCanaryRegistersAndRefreshes(t *testing.T) {
 // stale=true, which is no failure; the canary answers the new nonce.
 func TestCanaryStaleNonce(t *testing.T) {
 	t.Parallel()
-	reg := newRegistrar(t, sipprobetest.RegistrarOptions{Grant: 2 * time.Second, NonceLifetime: 1200 * time.Millisecond})
-	r := startCanary(t, reg, CanaryOptions{Timeout: time.Second})
+	reg := newRegistrar(t, sipcanarytest.RegistrarOptions{Grant: 2 * time.Second, NonceLifetime: 1200 * time.Millisecond})
+	r := startCanary(t, reg, Options{Timeout: time.Second})
 	waitFor(t, 2*time.Second, "registered", func() bool { return r.c.Status().Registered })
 	registeredAt := time.Now()
 	for time.Since(registeredAt) < 3500*time.Millisecond {
@@ -191,18 +191,18 @@ func TestCanaryRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		password string
-		mode     sipprobetest.Mode
+		mode     sipcanarytest.Mode
 		code     int
 		perTry   int // REGISTERs per attempt
 	}{
-		{"wrong password", "not-the-" + canaryPassword, sipprobetest.Accept, 401, 2},
-		{"forbidden", "", sipprobetest.Refuse, 403, 1},
+		{"wrong password", "not-the-" + canaryPassword, sipcanarytest.Accept, 401, 2},
+		{"forbidden", "", sipcanarytest.Refuse, 403, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg := newRegistrar(t, sipprobetest.RegistrarOptions{Grant: 2 * time.Second})
+			reg := newRegistrar(t, sipcanarytest.RegistrarOptions{Grant: 2 * time.Second})
 			reg.SetMode(tc.mode)
-			r := startCanary(t, reg, CanaryOptions{Timeout: time.Second, Password: tc.password})
+			r := startCanary(t, reg, Options{Timeout: time.Second, Password: tc.password})
 			waitFor(t, 2*time.Second, "a failure", func() bool { return r.c.Status().Failures > 0 })
 			time.Sleep(3500 * time.Millisecond)
 			s := r.c.Status()
@@ -234,8 +234,8 @@ func TestCanaryRefused(t *testing.T) {
 // then on; a proxy's challenge (407) is answered with Proxy-Authorization.
 func TestCanaryMinExpiresAndProxyAuth(t *testing.T) {
 	t.Parallel()
-	reg := newRegistrar(t, sipprobetest.RegistrarOptions{Grant: 2 * time.Second, MinExpires: time.Minute, Proxy: true})
-	r := startCanary(t, reg, CanaryOptions{Timeout: time.Second, Expires: 30 * time.Second})
+	reg := newRegistrar(t, sipcanarytest.RegistrarOptions{Grant: 2 * time.Second, MinExpires: time.Minute, Proxy: true})
+	r := startCanary(t, reg, Options{Timeout: time.Second, Expires: 30 * time.Second})
 	waitFor(t, 2*time.Second, "registered", func() bool { return r.c.Status().Registered })
 	waitFor(t, 2*time.Second, "refreshed", func() bool { return r.c.Status().Refreshes > 0 })
 	var got []string
@@ -251,10 +251,10 @@ func TestCanaryMinExpiresAndProxyAuth(t *testing.T) {
 // within the timeout, and registers again when the registrar answers.
 func TestCanarySilentRegistrar(t *testing.T) {
 	t.Parallel()
-	reg := newRegistrar(t, sipprobetest.RegistrarOptions{Grant: 2 * time.Second})
-	r := startCanary(t, reg, CanaryOptions{Timeout: 500 * time.Millisecond})
+	reg := newRegistrar(t, sipcanarytest.RegistrarOptions{Grant: 2 * time.Second})
+	r := startCanary(t, reg, Options{Timeout: 500 * time.Millisecond})
 	waitFor(t, 2*time.Second, "registered", func() bool { return r.c.Status().Registered })
-	reg.SetMode(sipprobetest.Silent)
+	reg.SetMode(sipcanarytest.Silent)
 	silenced := time.Now()
 	// The next refresh leaves within 1 s (half the grant) and times out 0.5 s later.
 	waitFor(t, 2*time.Second, "not registered", func() bool { return !r.c.Status().Registered })
@@ -266,7 +266,7 @@ func TestCanarySilentRegistrar(t *testing.T) {
 		t.Errorf("down %s after the attempt began; want the 500ms timeout", d)
 	}
 	t.Logf("not registered %s after the registrar went silent", time.Since(silenced).Round(time.Millisecond))
-	reg.SetMode(sipprobetest.Accept)
+	reg.SetMode(sipcanarytest.Accept)
 	waitFor(t, 4*time.Second, "registered again", func() bool { return r.c.Status().Registered })
 	if s := r.c.Status(); s.LastCode != 200 || s.LastError != "" || s.Failures == 0 {
 		t.Errorf("status %+v", s)
@@ -279,8 +279,8 @@ func TestCanaryUnregisters(t *testing.T) {
 	t.Parallel()
 	t.Run("registrar answers", func(t *testing.T) {
 		t.Parallel()
-		reg := newRegistrar(t, sipprobetest.RegistrarOptions{Grant: 10 * time.Second})
-		r := startCanary(t, reg, CanaryOptions{Timeout: time.Second})
+		reg := newRegistrar(t, sipcanarytest.RegistrarOptions{Grant: 10 * time.Second})
+		r := startCanary(t, reg, Options{Timeout: time.Second})
 		waitFor(t, 2*time.Second, "registered", func() bool { return len(reg.Bound()) == 1 })
 		if took := r.stop(); took > time.Second {
 			t.Errorf("Run took %s to return", took)
@@ -299,10 +299,10 @@ func TestCanaryUnregisters(t *testing.T) {
 	})
 	t.Run("registrar silent", func(t *testing.T) {
 		t.Parallel()
-		reg := newRegistrar(t, sipprobetest.RegistrarOptions{Grant: 10 * time.Second})
-		r := startCanary(t, reg, CanaryOptions{})
+		reg := newRegistrar(t, sipcanarytest.RegistrarOptions{Grant: 10 * time.Second})
+		r := startCanary(t, reg, Options{})
 		waitFor(t, 2*time.Second, "registered", func() bool { return r.c.Status().Registered })
-		reg.SetMode(sipprobetest.Silent)
+		reg.SetMode(sipcanarytest.Silent)
 		if took := r.stop(); took > 2500*time.Millisecond {
 			t.Errorf("Run took %s to return; the un-REGISTER is bounded by 2 s", took)
 		}
@@ -313,25 +313,25 @@ func TestCanaryUnregisters(t *testing.T) {
 }
 
 func TestNewCanaryChecks(t *testing.T) {
-	ok := CanaryOptions{Registrar: "sip:127.0.0.1:5060", User: "canary", Password: "pw", Listen: "127.0.0.1:0"}
+	ok := Options{Registrar: "sip:127.0.0.1:5060", User: "canary", Password: "pw", Listen: "127.0.0.1:0"}
 	for _, tc := range []struct {
 		name string
-		edit func(o *CanaryOptions)
+		edit func(o *Options)
 		want string
 	}{
-		{"no registrar", func(o *CanaryOptions) { o.Registrar = "" }, "no Registrar"},
-		{"no user", func(o *CanaryOptions) { o.User = "" }, "no User"},
-		{"no password", func(o *CanaryOptions) { o.Password = "" }, "no Password"},
-		{"tcp", func(o *CanaryOptions) { o.Registrar = "sip:127.0.0.1:5060;transport=tcp" }, "only UDP"},
-		{"tls", func(o *CanaryOptions) { o.Registrar = "sips:127.0.0.1:5061" }, "only UDP"},
-		{"user part", func(o *CanaryOptions) { o.Registrar = "sip:canary:hunter2@127.0.0.1" }, "no user part"},
-		{"not sip", func(o *CanaryOptions) { o.Registrar = "http://127.0.0.1" }, "scheme must be sip"},
-		{"short expiry", func(o *CanaryOptions) { o.Expires = 500 * time.Millisecond }, "below 1s"},
-		{"bad listen", func(o *CanaryOptions) { o.Listen = "nowhere" }, "listen nowhere"},
+		{"no registrar", func(o *Options) { o.Registrar = "" }, "no Registrar"},
+		{"no user", func(o *Options) { o.User = "" }, "no User"},
+		{"no password", func(o *Options) { o.Password = "" }, "no Password"},
+		{"tcp", func(o *Options) { o.Registrar = "sip:127.0.0.1:5060;transport=tcp" }, "only UDP"},
+		{"tls", func(o *Options) { o.Registrar = "sips:127.0.0.1:5061" }, "only UDP"},
+		{"user part", func(o *Options) { o.Registrar = "sip:canary:hunter2@127.0.0.1" }, "no user part"},
+		{"not sip", func(o *Options) { o.Registrar = "http://127.0.0.1" }, "scheme must be sip"},
+		{"short expiry", func(o *Options) { o.Expires = 500 * time.Millisecond }, "below 1s"},
+		{"bad listen", func(o *Options) { o.Listen = "nowhere" }, "listen nowhere"},
 	} {
 		o := ok
 		tc.edit(&o)
-		c, err := NewCanary(o)
+		c, err := New(o)
 		if err == nil {
 			c.Close()
 			t.Errorf("%s: no error", tc.name)
@@ -341,7 +341,7 @@ func TestNewCanaryChecks(t *testing.T) {
 			t.Errorf("%s: %v; want %q, no password", tc.name, err, tc.want)
 		}
 	}
-	c, err := NewCanary(ok)
+	c, err := New(ok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestCanaryReadsAsteriskAnswers(t *testing.T) {
 	if chal.Realm != "asterisk" || chal.Algorithm != "MD5" || !chal.SupportsQOP("auth") || chal.Opaque != "15b4e6e46d91ec22" || chal.Stale {
 		t.Errorf("challenge %+v", chal)
 	}
-	c := &Canary{opts: CanaryOptions{User: "op122-01", Password: "pw"}, ruri: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060},
+	c := &Canary{opts: Options{User: "op122-01", Password: "pw"}, ruri: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060},
 		auth: [2]authState{{code: 401, out: "Authorization", chal: chal}, {code: 407}}}
 	var auths []string
 	for range 2 {

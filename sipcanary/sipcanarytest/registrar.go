@@ -1,6 +1,6 @@
-// Package sipprobetest provides a SIP registrar for tests of the sipprobe
+// Package sipcanarytest provides a SIP registrar for tests of the SIP
 // canary and of the daemon that runs it.
-package sipprobetest
+package sipcanarytest
 
 import (
 	"context"

@@ -1,0 +1,172 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"deskwatch/alerts"
+)
+
+// AlertsConfig is the alerts section (alerts:). See the alerts package for
+// what the rules and channels do.
+type AlertsConfig struct {
+	Rules    []AlertRule    `yaml:"rules"`
+	Channels ChannelsConfig `yaml:"channels"`
+}
+
+// AlertRule is one rule as written in the file; it has the fields of
+// alerts.Rule, so one converts to the other.
+type AlertRule struct {
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
+	// Hotline: required for hotline_short; for desk_down an optional filter
+	// (only desks serving it); not allowed for the other kinds.
+	Hotline  string        `yaml:"hotline"`
+	MinUp    int           `yaml:"min_up"`
+	For      time.Duration `yaml:"for"`
+	Days     int           `yaml:"days"`
+	Channels []string      `yaml:"channels"`
+}
+
+// ChannelsConfig are the delivery targets; names are unique across both
+// lists.
+type ChannelsConfig struct {
+	Webhook []WebhookConfig `yaml:"webhook"`
+	Email   []EmailConfig   `yaml:"email"`
+}
+
+// WebhookConfig is a JSON POST receiver.
+type WebhookConfig struct {
+	Name    string        `yaml:"name"`
+	URL     string        `yaml:"url"`
+	Timeout time.Duration `yaml:"timeout"` // per attempt; default 5s
+	Retries *int          `yaml:"retries"` // after the first attempt; default 3
+	// Headers are added to every request (e.g. Authorization); their values
+	// are never logged.
+	Headers map[string]string `yaml:"headers"`
+	// SecretEnv, if set, names an environment variable holding the HMAC key.
+	SecretEnv string `yaml:"secret_env"`
+}
+
+// EmailConfig is an SMTP submission target.
+type EmailConfig struct {
+	Name     string `yaml:"name"`
+	SMTP     string `yaml:"smtp"`     // host:port, e.g. mail.example.ru:587
+	StartTLS *bool  `yaml:"starttls"` // default true; required for AUTH except on localhost
+	Username string `yaml:"username"` // empty: no AUTH
+	// The password comes from exactly one of these when Username is set.
+	PasswordEnv  string        `yaml:"password_env"`
+	PasswordFile string        `yaml:"password_file"`
+	From         string        `yaml:"from"`
+	To           []string      `yaml:"to"`
+	Timeout      time.Duration `yaml:"timeout"` // whole SMTP session; default 30s
+	Retries      *int          `yaml:"retries"` // after the first attempt; default 3
+}
+
+// UseStartTLS reports whether the session must be upgraded with STARTTLS.
+func (e EmailConfig) UseStartTLS() bool { return e.StartTLS == nil || *e.StartTLS }
+
+// setDefaults fills timeouts and retries left empty.
+func (a *AlertsConfig) setDefaults() {
+	for i := range a.Channels.Webhook {
+		w := &a.Channels.Webhook[i]
+		if w.Timeout == 0 {
+			w.Timeout = alerts.DefaultWebhookTimeout
+		}
+		if w.Retries == nil {
+			w.Retries = ptr(alerts.DefaultRetries)
+		}
+	}
+	for i := range a.Channels.Email {
+		e := &a.Channels.Email[i]
+		if e.Timeout == 0 {
+			e.Timeout = alerts.DefaultEmailTimeout
+		}
+		if e.Retries == nil {
+			e.Retries = ptr(alerts.DefaultRetries)
+		}
+		if e.StartTLS == nil {
+			e.StartTLS = ptr(true)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// AlertRules returns the rules for the alerts evaluator, in file order.
+func (c *Config) AlertRules() []alerts.Rule {
+	out := make([]alerts.Rule, 0, len(c.Alerts.Rules))
+	for _, r := range c.Alerts.Rules {
+		out = append(out, alerts.Rule(r))
+	}
+	return out
+}
+
+// AlertChannels returns the channels for the alerts notifier, reading the
+// secrets now (webhook HMAC keys, SMTP passwords): it fails if one is
+// missing, naming the channel and where the secret should be, never the
+// secret.
+func (c *Config) AlertChannels() (alerts.Channels, error) {
+	var out alerts.Channels
+	for _, w := range c.Alerts.Channels.Webhook {
+		o := alerts.WebhookOptions{Name: w.Name, URL: w.URL, Timeout: w.Timeout, Retries: deref(w.Retries, alerts.DefaultRetries), Headers: w.Headers}
+		if w.SecretEnv != "" {
+			s, err := readSecret(w.SecretEnv, "")
+			if err != nil {
+				return alerts.Channels{}, fmt.Errorf("alerts webhook %s: secret_env: %w", w.Name, err)
+			}
+			o.Secret = []byte(s)
+		}
+		out.Webhook = append(out.Webhook, o)
+	}
+	for _, e := range c.Alerts.Channels.Email {
+		o := alerts.EmailOptions{Name: e.Name, SMTP: e.SMTP, StartTLS: e.UseStartTLS(), Username: e.Username,
+			From: e.From, To: e.To, Timeout: e.Timeout, Retries: deref(e.Retries, alerts.DefaultRetries)}
+		if e.Username != "" {
+			pw, err := readSecret(e.PasswordEnv, e.PasswordFile)
+			if err == nil && pw == "" {
+				// A user without a password must not log in with "" (Validate
+				// says so first when the config comes from a file).
+				err = errors.New("no secret source")
+			}
+			if err != nil {
+				return alerts.Channels{}, fmt.Errorf("alerts email %s: password: %w", e.Name, err)
+			}
+			o.Password = pw
+		}
+		out.Email = append(out.Email, o)
+	}
+	return out, nil
+}
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// MarshalZerologObject logs the section without secrets: header values,
+// passwords and HMAC keys are never shown, only where they come from.
+func (a *AlertsConfig) MarshalZerologObject(e *zerolog.Event) {
+	rules := make([]string, len(a.Rules))
+	for i, r := range a.Rules {
+		rules[i] = r.Name + ":" + r.Kind
+	}
+	var webhooks, emails []string
+	for _, w := range a.Channels.Webhook {
+		host := "?"
+		if u, err := url.Parse(w.URL); err == nil {
+			host = u.Host
+		}
+		webhooks = append(webhooks, w.Name+"→"+host)
+	}
+	for _, m := range a.Channels.Email {
+		emails = append(emails, m.Name+"→"+m.SMTP)
+	}
+	e.Strs("rules", rules).Strs("webhooks", webhooks).Strs("email", emails)
+}
