@@ -74,14 +74,13 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		return fmt.Errorf("ari: %w", err)
 	}
 	hub := httpapi.NewHub()
-	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll})
-
 	var probe *probing
 	if cfg.SIP.Enabled {
 		if probe, err = newProbing(cfg, log); err != nil {
 			return fmt.Errorf("sip: %w", err)
 		}
 	}
+	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll, OnContact: probe.contact})
 
 	epDesk := map[string]string{}
 	for _, w := range wss {
@@ -89,7 +88,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 			epDesk[e] = w.ID
 		}
 	}
-	aud := audit.New(audit.Options{Reader: ac, Endpoints: epDesk, ErrNotFnd: ari.ErrNotFound, Probed: probe.probed, OnContact: probe.contact,
+	aud := audit.New(audit.Options{Reader: ac, Endpoints: epDesk, ErrNotFnd: ari.ErrNotFound, Probed: probe.probed,
 		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
 		Logger: log.With().Str("component", "audit").Logger()})
 
@@ -151,7 +150,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 9) // room for every goroutine: none may block on exit
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); aud.Run(ctx) }()
 	go func() {
 		defer wg.Done()
@@ -172,12 +171,9 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		}
 	}()
 	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
+	go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
 	if probe != nil {
-		// ARI evidence passes through the prober's contact learning.
-		tee := make(chan health.Observation, 256)
-		wg.Add(3)
-		go func() { defer wg.Done(); probe.tee(ctx, tee, mon.Input()) }()
-		go func() { defer wg.Done(); errc <- ac.Run(ctx, tee) }()
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := probe.p.Run(ctx, mon.Input()); err != nil && ctx.Err() == nil {
@@ -193,9 +189,6 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 				}
 			}()
 		}
-	} else {
-		wg.Add(1)
-		go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
 	}
 
 	var first error
