@@ -19,8 +19,8 @@ import (
 	"deskwatch/config"
 	"deskwatch/health"
 	"deskwatch/httpapi"
-	"deskwatch/internal/audit"
 	"deskwatch/internal/monitor"
+	"deskwatch/internal/qualify"
 	"deskwatch/store"
 	"deskwatch/web"
 )
@@ -88,9 +88,9 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 			epDesk[e] = w.ID
 		}
 	}
-	aud := audit.New(audit.Options{Reader: ac, Endpoints: epDesk, ErrNotFnd: ari.ErrNotFound, Probed: probe.probed,
+	qual := qualify.New(qualify.Options{Reader: ac, Endpoints: epDesk, Probed: probe.probed,
 		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
-		Logger: log.With().Str("component", "audit").Logger()})
+		Logger: log.With().Str("component", "qualify").Logger()})
 
 	jr, err := newJournal(cfg, rdb, log.With().Str("component", "journal").Logger())
 	if err != nil {
@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	}
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
-		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: aud.Warnings,
+		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: qual.Warnings,
 		Reports: rs, Journal: journalAPI{jr}, Probe: probe.result, ProbeCovered: probeCovered(cfg), NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
 		Logger:  log.With().Str("component", "http").Logger(),
 		Metrics: func() []httpapi.Metric { return append(metrics(ac, mon, notifier), probe.metrics()...) },
@@ -151,7 +151,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	var wg sync.WaitGroup
 	errc := make(chan error, 9) // room for every goroutine: none may block on exit
 	wg.Add(6)
-	go func() { defer wg.Done(); aud.Run(ctx) }()
+	go func() { defer wg.Done(); qual.Run(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
