@@ -24,7 +24,11 @@ type Options struct {
 	Technology string // default "PJSIP"
 	// Endpoints are the configured endpoint ids of Technology, "op122-01" or
 	// "PJSIP/op122-01"; those absent from a snapshot are reported KindMissing.
-	Endpoints    []string
+	Endpoints []string
+	// AORRefresh: how often the endpoints' AORs are read again for their
+	// contacts while connected (they are also read after every snapshot).
+	// Default 1 h.
+	AORRefresh   time.Duration
 	ReconnectMin time.Duration // default 500 ms
 	ReconnectMax time.Duration // default 30 s
 	// StableAfter: a connection that stayed up this long resets the backoff. Default 30 s.
@@ -115,6 +119,9 @@ func setDefaults(o *Options) {
 	}
 	if o.ReconnectMax == 0 {
 		o.ReconnectMax = 30 * time.Second
+	}
+	if o.AORRefresh <= 0 {
+		o.AORRefresh = time.Hour
 	}
 	if o.StableAfter == 0 {
 		o.StableAfter = 30 * time.Second

@@ -89,7 +89,8 @@ func (h *harness) next(t *testing.T) health.Observation {
 	}
 }
 
-// expectSnapshot reads the observations of one snapshot of ari-endpoints.json.
+// expectSnapshot reads the observations of one snapshot of ari-endpoints.json,
+// then the contact of the one registered AOR the fake knows.
 func (h *harness) expectSnapshot(t *testing.T, at time.Time) {
 	t.Helper()
 	var eps []struct{ Resource, State string }
@@ -105,7 +106,9 @@ func (h *harness) expectSnapshot(t *testing.T, at time.Time) {
 	want = append(want,
 		health.Observation{Endpoint: "PJSIP/op999-01", Source: health.SourceARI, Kind: health.KindMissing,
 			At: at, Detail: "absent from GET /endpoints/PJSIP", Snapshot: true},
-		health.Observation{Source: health.SourceARI, Kind: health.KindSighted, At: at, Detail: "snapshot of 20 endpoints"})
+		health.Observation{Source: health.SourceARI, Kind: health.KindSighted, At: at, Detail: "snapshot of 20 endpoints"},
+		health.Observation{Endpoint: "PJSIP/op122-01", Source: health.SourceARI, Kind: health.KindAORContact,
+			At: at, Contact: "sip:op122-01@127.0.0.1:5101", Detail: "AOR contact"})
 	for i, w := range want {
 		if got := h.next(t); !reflect.DeepEqual(got, w) {
 			t.Fatalf("snapshot item %d:\n got %+v\nwant %+v", i, got, w)
@@ -183,7 +186,7 @@ func TestClientLifecycle(t *testing.T) {
 	waitFor(t, "stats", func() bool {
 		s := h.c.Stats()
 		return s.Messages == uint64(len(stream)) && s.Malformed == 1 && s.UnknownTypes == 2 &&
-			s.Observations == 22+uint64(len(translateAll(t, lines)))
+			s.Observations == 23+uint64(len(translateAll(t, lines)))
 	})
 
 	// The PBX goes away: one Blind at the moment of loss, then a fresh

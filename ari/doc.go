@@ -15,7 +15,10 @@
 //     socket is up, so this is repeated after every reconnect;
 //  3. takes a GET /ari/endpoints/TECH snapshot (Snapshot observations, Missing
 //     for configured endpoints the PBX does not know, then Sighted);
-//  4. streams translated events; events that arrived during the snapshot are
+//  4. reads the configured endpoints' AORs and emits the contacts they list
+//     (AORContact): the snapshot names none, and a phone registered before we
+//     connected sends no event that would. Again every AORRefresh;
+//  5. streams translated events; events that arrived during the snapshot are
 //     emitted after it, the core discards the stale ones.
 //
 // Any failure emits one Blind per outage and reconnects with jittered

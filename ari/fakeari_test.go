@@ -3,6 +3,7 @@ package ari
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,6 +47,9 @@ type fakeARI struct {
 	eventsQueries []string    // raw query of each accepted events request
 	subscriptions []string    // raw query of each subscription POST
 	snapshots     int
+	// aorContacts overrides the contact attribute of the AORs it names
+	// (ari-endpoints' op122-01 capture otherwise); "HTTP 500" fails the read.
+	aorContacts map[string]string
 }
 
 type fakeConn struct {
@@ -167,6 +171,18 @@ func (f *fakeARI) endpoints(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeARI) aor(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	contact, override := f.aorContacts[r.PathValue("id")]
+	f.mu.Unlock()
+	if override {
+		if contact == "HTTP 500" {
+			http.Error(w, `{"message":"Internal Server Error"}`, http.StatusInternalServerError)
+			return
+		}
+		q, _ := json.Marshal(contact)
+		_, _ = w.Write(bytes.Replace(readTestdata(f.t, "aor-op122-01-registered.json"), []byte(`"sip:op122-01@127.0.0.1:5101"`), q, 1))
+		return
+	}
 	files := map[string]string{
 		"op122-01": "aor-op122-01-registered.json",
 		"op122-04": "aor-op122-04-unregistered.json",

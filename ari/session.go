@@ -72,14 +72,30 @@ func (c *Client) session(ctx context.Context, out chan<- health.Observation) ses
 		}
 		return sessionEnd{err: err, sighted: true, upFor: time.Since(up), lostAt: lost}
 	}
-	for raw := range rd.msgs {
-		err := c.handle(sctx, out, raw, raced > 0)
-		raced--
-		if err != nil {
-			return ended(err, c.now())
+	// Read here, between events, so that an event naming a newer contact
+	// always comes after the AOR's word, never before it.
+	if err := c.contacts(sctx, out); err != nil {
+		return ended(err, c.now())
+	}
+	refresh := time.NewTicker(c.opts.AORRefresh)
+	defer refresh.Stop()
+	for {
+		select {
+		case raw, ok := <-rd.msgs:
+			if !ok {
+				return ended(rd.err, rd.at)
+			}
+			err := c.handle(sctx, out, raw, raced > 0)
+			raced--
+			if err != nil {
+				return ended(err, c.now())
+			}
+		case <-refresh.C:
+			if err := c.contacts(sctx, out); err != nil {
+				return ended(err, c.now())
+			}
 		}
 	}
-	return ended(rd.err, rd.at)
 }
 
 func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {

@@ -26,6 +26,9 @@
 //	                                           contact event that says why, and every PJSIP
 //	                                           change comes with a contact event
 //	PeerStatusChange, DeviceStateChanged       ignored (same facts as the contact event)
+//	AOR contact (REST, after each snapshot)    recorded as the endpoint's contact, never
+//	                                           decides: it says where the phone is, not
+//	                                           whether it answers
 //	an event that arrived while the snapshot   ignored as stale: the snapshot already
 //	  was taken and is older than it           reflects it (an event received after the
 //	                                           snapshot always applies, even if the PBX's
@@ -35,7 +38,8 @@
 // # Fusion with our SIP probes (sipprobe)
 //
 // The prober applies its own hysteresis (misses before down, answers before
-// up) and reports only verdicts: probe ok or probe lost. Per endpoint:
+// up) and reports only verdicts: probe ok or probe lost. It probes the
+// contact Asterisk last said is bound (Observation.BoundContact). Per endpoint:
 //
 //	ARI (last evidence)   SIP probe      endpoint   why
 //	--------------------  -------------  ---------  ---------------------------------------------

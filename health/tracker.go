@@ -178,6 +178,10 @@ func (ep *endpoint) apply(o Observation) bool {
 		default:
 			ep.level, ep.levelCause = StateDown, CauseMissing
 		}
+	case KindAORContact:
+		// Shown, never decides; not an event, so last_event_at stays.
+		ep.contact = o.Contact
+		return false
 	case KindContactAvailable, KindContactUnreachable, KindContactRemoved:
 		if !ep.haveContacts {
 			ep.contacts, ep.haveContacts = make(map[string]contactStatus, 1), true

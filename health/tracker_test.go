@@ -128,6 +128,15 @@ func TestTrackerScripts(t *testing.T) {
 			{obs(1, "PJSIP/other", KindContactRemoved, "x"), nil},
 			{obs(1, e1, Kind("bogus"), ""), nil},
 		}},
+		{"an AOR contact decides nothing, before or after the snapshot", []step{
+			{obs(0, e1, KindAORContact, c1), nil},
+			{snap(1, e1, KindOffline), []string{"d1 unknown->down offline"}},
+			{obs(1.5, e1, KindAORContact, c1), nil},
+			{snap(2, e1, KindOnline), []string{"d1 down->up"}},
+			{obs(2.5, e1, KindAORContact, c1), nil},
+			{obs(3, e1, KindContactRemoved, c1), []string{"d1 up->down unregistered"}},
+			{obs(4, e1, KindAORContact, c2), nil},
+		}},
 		{"flapping: each change is one transition", []step{
 			{snap(0, e1, KindOnline), []string{"d1 unknown->up"}},
 			{obs(1, e1, KindContactUnreachable, c1), []string{"d1 up->down unreachable"}},
@@ -206,5 +215,42 @@ func TestTrackerViews(t *testing.T) {
 	}
 	if len(tr.Views()) != 1 || !tr.Known(e1) || tr.Known("PJSIP/x") {
 		t.Fatal("Views/Known")
+	}
+}
+
+// The AOR's contact is shown, but it is not an event of the endpoint.
+func TestTrackerViewShowsAORContact(t *testing.T) {
+	tr := oneDesk()
+	tr.Observe(snap(0, e1, KindOnline))
+	tr.Observe(obs(5, e1, KindAORContact, c1))
+	v, _ := tr.View("d1")
+	if ep := v.Endpoints[0]; ep.Contact != c1 || !ep.LastEventAt.Equal(at(0)) || ep.Detail != "" || ep.State != StateUp {
+		t.Fatalf("view %+v", ep)
+	}
+}
+
+// Only Asterisk naming a contact bound to an endpoint tells the probes
+// where to look.
+func TestBoundContact(t *testing.T) {
+	kinds := []Kind{KindContactAvailable, KindContactUnreachable, KindContactRemoved, KindAORContact,
+		KindOnline, KindOffline, KindMissing, KindProbeOK, KindProbeLost,
+		KindBlind, KindSighted, KindPBXDown, KindPBXUp}
+	bound := map[Kind]bool{KindContactAvailable: true, KindContactUnreachable: true, KindAORContact: true}
+	for _, k := range kinds {
+		for _, s := range []Source{SourceARI, SourceSIP, SourceManual, SourceMonitor} {
+			o := Observation{Endpoint: e1, Source: s, Kind: k, At: at(0), Contact: c1}
+			c, ok := o.BoundContact()
+			if want := bound[k] && s == SourceARI; ok != want || (ok && c != c1) || (!ok && c != "") {
+				t.Errorf("%s from %s: %q, %v; want %v", k, s, c, ok, want)
+			}
+		}
+	}
+	for _, o := range []Observation{
+		{Endpoint: e1, Source: SourceARI, Kind: KindContactAvailable}, // no contact named
+		{Source: SourceARI, Kind: KindAORContact, Contact: c1},        // no endpoint
+	} {
+		if c, ok := o.BoundContact(); ok {
+			t.Errorf("%+v: bound %q", o, c)
+		}
 	}
 }

@@ -24,6 +24,10 @@ const (
 	KindContactAvailable   Kind = "contact_available"   // NonQualified or Reachable: registered
 	KindContactUnreachable Kind = "contact_unreachable" // qualify failed; contact still bound
 	KindContactRemoved     Kind = "contact_removed"     // un-registered or expired
+	// KindAORContact: the endpoint's AOR lists this contact (REST read after
+	// each snapshot). It says where the phone is, not whether it answers, so
+	// it decides nothing: the snapshot and the contact events do.
+	KindAORContact Kind = "aor_contact"
 
 	// Endpoint-level evidence: a snapshot (GET /ari/endpoints) or EndpointStateChange.
 	KindOnline  Kind = "online"
@@ -61,6 +65,21 @@ type Observation struct {
 	// stale if its timestamp is older than the snapshot's. Events received
 	// after the snapshot are never stale, whatever the PBX's clock says.
 	Raced bool
+}
+
+// BoundContact returns the contact URI Asterisk says is bound to the
+// observation's endpoint (registered, answering qualify or not): where our
+// SIP probes should look. A removed contact is no longer bound, and our own
+// probes only repeat the contact they were given.
+func (o Observation) BoundContact() (string, bool) {
+	if o.Source != SourceARI || o.Endpoint == "" || o.Contact == "" {
+		return "", false
+	}
+	switch o.Kind {
+	case KindContactAvailable, KindContactUnreachable, KindAORContact:
+		return o.Contact, true
+	}
+	return "", false
 }
 
 // State of a workstation.

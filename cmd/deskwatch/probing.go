@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,16 +10,16 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/config"
-	"deskwatch/health"
 	"deskwatch/httpapi"
 	"deskwatch/sipcanary"
 	"deskwatch/sipprobe"
 )
 
 // probing runs deskwatch's own SIP probes: it learns each endpoint's
-// contact from the ARI evidence passing to the monitor (unless the config
-// fixes it) and feeds the prober's verdicts to the monitor too. With
-// sip.canary it also keeps deskwatch's own account registered on the PBX.
+// contact from the monitor (OnContact: the contacts ARI's events and the
+// AORs name, unless the config fixes it) and feeds the prober's verdicts to
+// the monitor. With sip.canary it also keeps deskwatch's own account
+// registered on the PBX.
 type probing struct {
 	p      *sipprobe.Prober
 	canary *sipcanary.Canary // nil without sip.canary
@@ -112,20 +111,9 @@ func (pr *probing) set(ep, uri string) {
 	pr.targets[ep] = uri
 }
 
-// learn takes the contact an ARI observation names.
-func (pr *probing) learn(o health.Observation) {
-	if o.Source != health.SourceARI || o.Contact == "" {
-		return
-	}
-	if o.Kind != health.KindContactAvailable && o.Kind != health.KindContactUnreachable {
-		return
-	}
-	if _, fixed := pr.static[o.Endpoint]; !fixed {
-		pr.set(o.Endpoint, o.Contact)
-	}
-}
-
-// contact takes a contact read from the AOR (nil-safe, for the audit).
+// contact takes a contact Asterisk binds to an endpoint: the monitor's
+// OnContact, called from its loop (nil-safe). SetTarget never waits for the
+// prober's Run, which queues its verdicts, so the loop cannot deadlock.
 func (pr *probing) contact(ep, uri string) {
 	if pr == nil {
 		return
@@ -135,7 +123,7 @@ func (pr *probing) contact(ep, uri string) {
 	}
 }
 
-// probed reports whether an endpoint is probed (for the qualify audit).
+// probed reports whether an endpoint is probed (for the qualify check).
 func (pr *probing) probed(ep string) bool {
 	if pr == nil {
 		return false
@@ -144,23 +132,6 @@ func (pr *probing) probed(ep string) bool {
 	defer pr.mu.RUnlock()
 	_, ok := pr.targets[ep]
 	return ok
-}
-
-// tee passes ARI observations to the monitor, learning contacts on the way.
-func (pr *probing) tee(ctx context.Context, in <-chan health.Observation, out chan<- health.Observation) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case o := <-in:
-			pr.learn(o)
-			select {
-			case out <- o:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}
 }
 
 // result is an endpoint's last probe, for the API (nil-safe).

@@ -19,8 +19,8 @@ import (
 	"deskwatch/config"
 	"deskwatch/health"
 	"deskwatch/httpapi"
-	"deskwatch/internal/audit"
 	"deskwatch/internal/monitor"
+	"deskwatch/internal/qualify"
 	"deskwatch/store"
 	"deskwatch/web"
 )
@@ -74,14 +74,13 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		return fmt.Errorf("ari: %w", err)
 	}
 	hub := httpapi.NewHub()
-	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll})
-
 	var probe *probing
 	if cfg.SIP.Enabled {
 		if probe, err = newProbing(cfg, log); err != nil {
 			return fmt.Errorf("sip: %w", err)
 		}
 	}
+	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll, OnContact: probe.contact})
 
 	epDesk := map[string]string{}
 	for _, w := range wss {
@@ -89,9 +88,9 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 			epDesk[e] = w.ID
 		}
 	}
-	aud := audit.New(audit.Options{Reader: ac, Endpoints: epDesk, ErrNotFnd: ari.ErrNotFound, Probed: probe.probed, OnContact: probe.contact,
+	qual := qualify.New(qualify.Options{Reader: ac, Endpoints: epDesk, Probed: probe.probed,
 		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
-		Logger: log.With().Str("component", "audit").Logger()})
+		Logger: log.With().Str("component", "qualify").Logger()})
 
 	jr, err := newJournal(cfg, rdb, log.With().Str("component", "journal").Logger())
 	if err != nil {
@@ -118,7 +117,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	}
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
-		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: aud.Warnings,
+		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: qual.Warnings,
 		Reports: rs, Journal: journalAPI{jr}, Probe: probe.result, ProbeCovered: probeCovered(cfg), NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
 		Logger:  log.With().Str("component", "http").Logger(),
 		Metrics: func() []httpapi.Metric { return append(metrics(ac, mon, notifier), probe.metrics()...) },
@@ -155,8 +154,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 9) // room for every goroutine: none may block on exit
-	wg.Add(5)
-	go func() { defer wg.Done(); aud.Run(ctx) }()
+	wg.Add(6)
+	go func() { defer wg.Done(); qual.Run(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
@@ -176,12 +175,9 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		}
 	}()
 	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
+	go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
 	if probe != nil {
-		// ARI evidence passes through the prober's contact learning.
-		tee := make(chan health.Observation, 256)
-		wg.Add(3)
-		go func() { defer wg.Done(); probe.tee(ctx, tee, mon.Input()) }()
-		go func() { defer wg.Done(); errc <- ac.Run(ctx, tee) }()
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := probe.p.Run(ctx, mon.Input()); err != nil && ctx.Err() == nil {
@@ -197,9 +193,6 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 				}
 			}()
 		}
-	} else {
-		wg.Add(1)
-		go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
 	}
 
 	var first error

@@ -46,6 +46,11 @@ type Options struct {
 	// OnBlindChange, if set, is called from the loop when a source goes
 	// blind or sees again (every desk's view changes).
 	OnBlindChange func()
+	// OnContact, if set, is called from the loop with each contact Asterisk
+	// says is bound to a configured endpoint (Observation.BoundContact): the
+	// SIP probes learn where to look from the evidence itself, with no
+	// goroutine between ARI and the loop. It must not block the loop.
+	OnContact func(endpoint, contact string)
 	// OnPersisted, if set, is called from the loop with each batch of
 	// transitions once Redis has it (benchmarks measure latency with it).
 	OnPersisted func([]health.Transition)
@@ -174,6 +179,9 @@ func (m *Monitor) handle(o health.Observation) {
 	}
 	trs := m.tracker.Observe(o)
 	m.mu.Unlock()
+	if c, ok := o.BoundContact(); ok && m.opt.OnContact != nil {
+		m.opt.OnContact(o.Endpoint, c)
+	}
 	switch o.Kind {
 	case health.KindBlind:
 		m.push(op{kind: opOpenBlind, blind: o.Source, at: o.At.UTC()})

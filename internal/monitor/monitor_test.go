@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,9 +32,11 @@ func newRig(t *testing.T) *rig {
 	return r
 }
 
-func (r *rig) run(now time.Time) (*monitor.Monitor, func()) {
+func (r *rig) run(now time.Time) (*monitor.Monitor, func()) { return r.runWith(now, nil) }
+
+func (r *rig) runWith(now time.Time, onContact func(endpoint, contact string)) (*monitor.Monitor, func()) {
 	m := monitor.New(monitor.Options{Workstations: wss, Store: r.st, Logger: zerolog.Nop(), Now: func() time.Time { return now },
-		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
+		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, Heartbeat: 50 * time.Millisecond, OnContact: onContact})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
@@ -138,5 +141,37 @@ func TestUnknownEndpointIgnored(t *testing.T) {
 	eventually(t, "ignored", func() bool { return m.Stats().Ignored == 1 })
 	if len(r.spans()) != 0 {
 		t.Fatal("a stranger opened a span")
+	}
+}
+
+// The contacts Asterisk binds to configured endpoints reach OnContact, in
+// order, from the loop; strangers, removed contacts and our probes' own
+// contacts do not.
+func TestContactsReachOnContact(t *testing.T) {
+	r := newRig(t)
+	got := make(chan string, 16)
+	m, stop := r.runWith(r.clock, func(ep, c string) { got <- ep + " " + c })
+	defer stop()
+	aor := health.Observation{Endpoint: "PJSIP/d1", Source: health.SourceARI, Kind: health.KindAORContact, At: r.clock, Contact: "sip:d1@aor"}
+	stranger := aor
+	stranger.Endpoint = "PJSIP/stranger"
+	probe := health.Observation{Endpoint: "PJSIP/d1", Source: health.SourceSIP, Kind: health.KindProbeOK, At: r.clock, Contact: "sip:d1@probed"}
+	last := aor
+	last.Contact = "sip:d1@last"
+	for _, o := range []health.Observation{stranger, aor, obs(r.clock, health.KindContactRemoved, false), probe,
+		obs(r.clock, health.KindContactUnreachable, false), obs(r.clock, health.KindContactAvailable, false), last} {
+		m.Input() <- o
+	}
+	var all []string
+	for len(all) == 0 || all[len(all)-1] != "PJSIP/d1 sip:d1@last" {
+		select {
+		case s := <-got:
+			all = append(all, s)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("OnContact got only %q", all)
+		}
+	}
+	if want := []string{"PJSIP/d1 sip:d1@aor", "PJSIP/d1 sip:d1@h", "PJSIP/d1 sip:d1@h", "PJSIP/d1 sip:d1@last"}; !slices.Equal(all, want) {
+		t.Fatalf("OnContact got %q, want %q", all, want)
 	}
 }

@@ -1,9 +1,10 @@
-// Package audit checks the PBX's configuration for what makes outages
-// invisible: an operator AOR with qualify off (qualify_frequency=0, the
+// Package qualify warns about what makes outages invisible in the PBX's
+// configuration: an operator AOR with qualify off (qualify_frequency=0, the
 // Asterisk default) lets a phone that lost power look registered until its
 // registration expires (3600 s by default), unless deskwatch's own SIP
-// probes watch it.
-package audit
+// probes watch it. It only warns; the AORs' contacts reach the probes as
+// observations from package ari.
+package qualify
 
 import (
 	"context"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"deskwatch/ari"
 )
 
 // AORReader reads a PJSIP AOR's dynamic configuration (ari.Client does).
@@ -33,12 +36,11 @@ type Finding struct {
 	Endpoint         string
 	AOR              string
 	QualifyFrequency int // seconds; -1 unknown
-	Contact          string
 	Err              error
 	At               time.Time
 }
 
-// Options configure an Auditor.
+// Options configure a Checker.
 type Options struct {
 	Reader AORReader
 	// Endpoints maps endpoint id ("PJSIP/op122-01") to its desk id. The AOR
@@ -51,21 +53,17 @@ type Options struct {
 	Logger  zerolog.Logger
 	Now     func() time.Time
 	Workers int // concurrent REST reads; default 8
-	// OnContact, if set, receives each registered AOR's current contact:
-	// the snapshot of endpoints carries none, and the SIP probes need them.
-	OnContact func(endpoint, contact string)
-	ErrNotFnd error
 }
 
-// Auditor re-reads the AORs when ARI is up and on a period.
-type Auditor struct {
+// Checker re-reads the AORs when ARI is up and on a period.
+type Checker struct {
 	opt      Options
 	mu       sync.RWMutex
 	findings map[string]Finding // only the ones that may warn: Warnings runs per API request
 }
 
-// New builds an Auditor.
-func New(opt Options) *Auditor {
+// New builds a Checker.
+func New(opt Options) *Checker {
 	if opt.Every <= 0 {
 		opt.Every = time.Hour
 	}
@@ -78,17 +76,17 @@ func New(opt Options) *Auditor {
 	if opt.Probed == nil {
 		opt.Probed = func(string) bool { return false }
 	}
-	return &Auditor{opt: opt, findings: map[string]Finding{}}
+	return &Checker{opt: opt, findings: map[string]Finding{}}
 }
 
 // Run checks once ARI is ready, then every opt.Every, until ctx ends.
-func (a *Auditor) Run(ctx context.Context) {
+func (c *Checker) Run(ctx context.Context) {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
 	var last time.Time
 	for {
-		if (a.opt.Ready == nil || a.opt.Ready()) && (last.IsZero() || time.Since(last) >= a.opt.Every) {
-			a.Check(ctx)
+		if (c.opt.Ready == nil || c.opt.Ready()) && (last.IsZero() || time.Since(last) >= c.opt.Every) {
+			c.Check(ctx)
 			last = time.Now()
 		}
 		select {
@@ -100,18 +98,18 @@ func (a *Auditor) Run(ctx context.Context) {
 }
 
 // Check reads every endpoint's AOR now and logs what deserves a warning.
-func (a *Auditor) Check(ctx context.Context) {
+func (c *Checker) Check(ctx context.Context) {
 	type job struct{ ep, aor string }
 	jobs := make(chan job)
 	var wg sync.WaitGroup
-	for range a.opt.Workers {
+	for range c.opt.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				f := Finding{Endpoint: j.ep, AOR: j.aor, QualifyFrequency: -1, At: a.opt.Now().UTC()}
+				f := Finding{Endpoint: j.ep, AOR: j.aor, QualifyFrequency: -1, At: c.opt.Now().UTC()}
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				m, err := a.opt.Reader.AORConfig(cctx, j.aor)
+				m, err := c.opt.Reader.AORConfig(cctx, j.aor)
 				cancel()
 				if err != nil {
 					f.Err = err
@@ -119,16 +117,12 @@ func (a *Auditor) Check(ctx context.Context) {
 					if q, err := strconv.ParseFloat(m["qualify_frequency"], 64); err == nil {
 						f.QualifyFrequency = int(q)
 					}
-					f.Contact = m["contact"]
-					if f.Contact != "" && a.opt.OnContact != nil {
-						a.opt.OnContact(j.ep, f.Contact)
-					}
 				}
-				a.keep(f)
+				c.keep(f)
 			}
 		}()
 	}
-	for ep := range a.opt.Endpoints {
+	for ep := range c.opt.Endpoints {
 		_, res, _ := strings.Cut(ep, "/")
 		select {
 		case jobs <- job{ep, res}:
@@ -137,9 +131,9 @@ func (a *Auditor) Check(ctx context.Context) {
 	}
 	close(jobs)
 	wg.Wait()
-	for ep, ws := range a.Warnings() {
+	for ep, ws := range c.Warnings() {
 		for _, w := range ws {
-			a.opt.Logger.Warn().Str("workstation", ep).Str("warning", w).Msg(describe(w))
+			c.opt.Logger.Warn().Str("workstation", ep).Str("warning", w).Msg(describe(w))
 		}
 	}
 }
@@ -156,32 +150,28 @@ func describe(w string) string {
 
 // keep records a finding if it may warn and forgets the endpoint's old
 // one if it cannot; a passing failure (not a 404) keeps what was known.
-func (a *Auditor) keep(f Finding) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func (c *Checker) keep(f Finding) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch {
-	case a.notFound(f.Err), f.Err == nil && f.QualifyFrequency == 0:
-		a.findings[f.Endpoint] = f
+	case errors.Is(f.Err, ari.ErrNotFound), f.Err == nil && f.QualifyFrequency == 0:
+		c.findings[f.Endpoint] = f
 	case f.Err == nil:
-		delete(a.findings, f.Endpoint)
+		delete(c.findings, f.Endpoint)
 	}
 }
 
-func (a *Auditor) notFound(err error) bool {
-	return err != nil && a.opt.ErrNotFnd != nil && errors.Is(err, a.opt.ErrNotFnd)
-}
-
 // Warnings returns the warnings per desk id.
-func (a *Auditor) Warnings() map[string][]string {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
+func (c *Checker) Warnings() map[string][]string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	out := map[string][]string{}
-	for ep, f := range a.findings {
-		desk := a.opt.Endpoints[ep]
+	for ep, f := range c.findings {
+		desk := c.opt.Endpoints[ep]
 		switch {
-		case a.notFound(f.Err):
+		case errors.Is(f.Err, ari.ErrNotFound):
 			out[desk] = append(out[desk], AORMissing)
-		case f.Err == nil && f.QualifyFrequency == 0 && !a.opt.Probed(ep):
+		case f.Err == nil && f.QualifyFrequency == 0 && !c.opt.Probed(ep):
 			out[desk] = append(out[desk], QualifyOff)
 		}
 	}
