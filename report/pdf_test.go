@@ -111,22 +111,10 @@ func TestPDFTablesBreakAcrossPages(t *testing.T) {
 	}
 	_, text := pdfText(t, r, t.TempDir())
 	pages := strings.Split(text, "\f")
-	headed := 0
-	for _, p := range pages {
-		if strings.Contains(p, flat(ru.pdfDeskCols[3])) {
-			headed++
-		}
-	}
-	if headed < 3 {
+	if headed := pagesWith(pages, flat(ru.pdfDeskCols[3])); headed < 3 {
 		t.Errorf("the desks table's header is on %d pages, want it repeated on every page of the table", headed)
 	}
-	journalPages := 0
-	for _, p := range pages {
-		if strings.Contains(p, flat(ru.pdfJournalCols[5])) {
-			journalPages++
-		}
-	}
-	if journalPages < 5 {
+	if journalPages := pagesWith(pages, flat(ru.pdfJournalCols[5])); journalPages < 5 {
 		t.Errorf("journal header on %d pages", journalPages)
 	}
 	for _, s := range []string{"op122-249", "… и ещё", fmt.Sprintf("Стр. %d из %d", len(pages)-1, len(pages)-1)} {
@@ -134,6 +122,17 @@ func TestPDFTablesBreakAcrossPages(t *testing.T) {
 			t.Errorf("PDF lacks %q", s)
 		}
 	}
+}
+
+// pagesWith counts the pages that contain s.
+func pagesWith(pages []string, s string) int {
+	n := 0
+	for _, p := range pages {
+		if strings.Contains(p, s) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestPDFEnglish(t *testing.T) {
