@@ -13,13 +13,7 @@ import (
 // Screenshots of the board, the outages and the quarter at 1280×800, for a
 // person to look at (artifacts/ or $DESKWATCH_ARTIFACTS).
 func TestWebScreenshots(t *testing.T) {
-	var phones []string
-	for _, l := range []string{"122", "117"} {
-		for i := 1; i <= 10; i++ {
-			phones = append(phones, fmt.Sprintf("op%s-%02d", l, i))
-		}
-	}
-	h := newHarness(t, phones...)
+	h := newHarness(t, linePhones(10, "%02d")...)
 	registerAll(t, h)
 	h.start()
 	h.waitFor("desks up", func() bool { return h.desk("op117-10").State == "up" })
@@ -65,13 +59,7 @@ func TestWebScreenshots(t *testing.T) {
 
 // 200 desks on a 1920×1080 wall screen: compact tiles, wall mode.
 func TestWebWall200Desks(t *testing.T) {
-	var phones []string
-	for _, l := range []string{"122", "117"} {
-		for i := 1; i <= 100; i++ {
-			phones = append(phones, fmt.Sprintf("op%s-%03d", l, i))
-		}
-	}
-	h := newHarness(t, phones...)
+	h := newHarness(t, linePhones(100, "%03d")...)
 	registerAll(t, h)
 	h.start()
 	h.waitFor("desks up", func() bool { return h.desk("op117-100").State == "up" })
@@ -101,4 +89,16 @@ func TestWebWall200Desks(t *testing.T) {
 	if h := js[float64](b, `document.documentElement.scrollHeight`); h > 1080 {
 		t.Errorf("wall page is %v px high: want it to fit 1080", h)
 	}
+}
+
+// linePhones names n phones on line 122 and n on line 117, numbered from 1
+// in the given format ("%02d": op122-01 …).
+func linePhones(n int, number string) []string {
+	var phones []string
+	for _, l := range []string{"122", "117"} {
+		for i := 1; i <= n; i++ {
+			phones = append(phones, fmt.Sprintf("op%s-"+number, l, i))
+		}
+	}
+	return phones
 }
