@@ -50,58 +50,48 @@ export async function submitExclude(ev) {
   ev.preventDefault();
   const o = dlgOutage;
   if (!o) return;
-  const btn = $('#ex-submit');
-  btn.disabled = true;
-  try {
-    await api('POST', `/api/v1/outages/${encodeURIComponent(o.id)}/exclusion`, {
-      category: $('#ex-category').value,
-      reason: $('#ex-reason').value,
-      by: $('#ex-by').value.trim(),
-    });
+  await send($('#ex-submit'), $('#ex-msg'), () => api('POST', `/api/v1/outages/${encodeURIComponent(o.id)}/exclusion`, {
+    category: $('#ex-category').value,
+    reason: $('#ex-reason').value,
+    by: $('#ex-by').value.trim(),
+  }), () => {
     $('#dlg-exclude').close();
     showMsg($('#out-msg'), t('ex.done'), 'ok');
-    afterWrite();
-  } catch (e) {
-    showMsg($('#ex-msg'), errText(e), 'error');
-  } finally {
-    btn.disabled = false;
-  }
+  });
 }
 export async function submitRevoke(ev) {
   ev.preventDefault();
   const o = dlgOutage;
   if (!o) return;
-  const btn = $('#rv-submit');
-  btn.disabled = true;
-  try {
-    await api('DELETE', `/api/v1/outages/${encodeURIComponent(o.id)}/exclusion`);
+  await send($('#rv-submit'), $('#rv-msg'), () => api('DELETE', `/api/v1/outages/${encodeURIComponent(o.id)}/exclusion`), () => {
     $('#dlg-revoke').close();
     showMsg($('#out-msg'), t('rv.done'), 'ok');
-    afterWrite();
-  } catch (e) {
-    showMsg($('#rv-msg'), errText(e), 'error');
-  } finally {
-    btn.disabled = false;
-  }
+  });
 }
 export async function submitManual(ev) {
   ev.preventDefault();
   const msg = $('#manual-msg');
   const start = wallToMs($('#m-start').value), end = wallToMs($('#m-end').value);
   if (isNaN(start) || isNaN(end)) { showMsg(msg, t('man.bad_time'), 'error'); return; }
-  const btn = $('#manual-form button[type=submit]');
-  btn.disabled = true;
-  try {
-    await api('POST', '/api/v1/outages', {
-      workstation: $('#m-desk').value,
-      start: new Date(start).toISOString(),
-      end: new Date(end).toISOString(),
-      cause: $('#m-cause').value,
-      note: $('#m-note').value,
-    });
+  await send($('#manual-form button[type=submit]'), msg, () => api('POST', '/api/v1/outages', {
+    workstation: $('#m-desk').value,
+    start: new Date(start).toISOString(),
+    end: new Date(end).toISOString(),
+    cause: $('#m-cause').value,
+    note: $('#m-note').value,
+  }), () => {
     showMsg(msg, t('man.done'), 'ok');
     $('#m-cause').value = '';
     $('#m-note').value = '';
+  });
+}
+// send runs one write with its button disabled (no double submit); then
+// done() reports it and the views reload, or msg shows the API's error.
+async function send(btn, msg, write, done) {
+  btn.disabled = true;
+  try {
+    await write();
+    done();
     afterWrite();
   } catch (e) {
     showMsg(msg, errText(e), 'error');
