@@ -50,7 +50,7 @@ func Handler() http.Handler {
 		sum := sha256.Sum256(b)
 		ct := mime.TypeByExtension(path.Ext(p))
 		switch path.Ext(p) {
-		case ".js":
+		case ".js": // the board's scripts are ES modules: browsers refuse them under another type
 			ct = "text/javascript; charset=utf-8"
 		case ".html", ".css":
 			ct = strings.SplitN(ct, ";", 2)[0] + "; charset=utf-8"

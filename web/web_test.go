@@ -2,8 +2,10 @@ package web
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,8 +25,9 @@ func get(t *testing.T, h http.Handler, method, path string, hdr map[string]strin
 func TestServesIndexAndAssets(t *testing.T) {
 	h := Handler()
 	for _, c := range []struct{ path, ctype, contains string }{
-		{"/", "text/html; charset=utf-8", `<script src="/assets/app.js"`},
-		{"/assets/app.js", "text/javascript; charset=utf-8", "Authorization"},
+		{"/", "text/html; charset=utf-8", `<script src="/assets/app.js" type="module">`},
+		{"/assets/app.js", "text/javascript; charset=utf-8", "import "},
+		{"/assets/api.js", "text/javascript; charset=utf-8", "Authorization"},
 		{"/assets/i18n.js", "text/javascript; charset=utf-8", "DW_I18N"},
 		{"/assets/app.css", "text/css; charset=utf-8", ".tile"},
 		{"/assets/icon.svg", "image/svg+xml", "<svg"},
@@ -66,7 +69,7 @@ func TestStrictCSP(t *testing.T) {
 // outside address.
 func TestPageObeysCSP(t *testing.T) {
 	h := Handler()
-	for _, p := range []string{"/", "/assets/app.js", "/assets/i18n.js", "/assets/app.css"} {
+	for _, p := range append([]string{"/", "/assets/i18n.js", "/assets/app.css"}, modules(t, h)...) {
 		body, _ := io.ReadAll(get(t, h, "GET", p, nil).Body)
 		s := string(body)
 		if p == "/" {
@@ -81,6 +84,57 @@ func TestPageObeysCSP(t *testing.T) {
 		if strings.Contains(s, "setAttribute('style'") || strings.Contains(s, "innerHTML") || strings.Contains(s, "eval(") {
 			t.Errorf("%s uses style attributes, innerHTML or eval", p)
 		}
+	}
+}
+
+var importRe = regexp.MustCompile(`(?m)^(?:import\s*|(?:import|export)\s[^'"\n;]*\sfrom\s*)['"]([^'"\n]+)['"]`)
+
+// modules follows the imports from app.js and returns the path of every
+// module the page loads, app.js first. A browser refuses a module served
+// with a type other than JavaScript, so each is checked for it and for 200.
+func modules(t *testing.T, h http.Handler) []string {
+	t.Helper()
+	seen := map[string]bool{"/assets/app.js": true}
+	list := []string{"/assets/app.js"}
+	for i := 0; i < len(list); i++ {
+		res := get(t, h, "GET", list[i], nil)
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+			t.Errorf("module %s: %d %q", list[i], res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		for _, m := range importRe.FindAllStringSubmatch(string(body), -1) {
+			if !strings.HasPrefix(m[1], "./") {
+				t.Errorf("%s imports %q: only ./name.js beside it is served", list[i], m[1])
+				continue
+			}
+			p := path.Join(path.Dir(list[i]), m[1])
+			if !seen[p] {
+				seen[p] = true
+				list = append(list, p)
+			}
+		}
+	}
+	return list
+}
+
+// Every script under assets/ is loaded: i18n.js by index.html, the others as
+// modules from app.js; none is left over.
+func TestEveryScriptIsLoaded(t *testing.T) {
+	loaded := map[string]bool{"/assets/i18n.js": true}
+	for _, p := range modules(t, Handler()) {
+		loaded[p] = true
+	}
+	files, err := fs.Glob(static, "static/assets/*.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if p := strings.TrimPrefix(f, "static"); !loaded[p] {
+			t.Errorf("%s is served but nothing loads it", p)
+		}
+	}
+	if len(files) != len(loaded) {
+		t.Errorf("%d scripts in assets/, %d loaded", len(files), len(loaded))
 	}
 }
 
