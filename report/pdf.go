@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-pdf/fpdf"
+	"codeberg.org/go-pdf/fpdf"
 )
 
 // DejaVu Sans: Cyrillic coverage, a licence that allows embedding (fonts/LICENSE).
