@@ -72,7 +72,7 @@
 //
 // # PDF and fonts
 //
-// github.com/go-pdf/fpdf with DejaVu Sans (regular and bold) embedded from
+// codeberg.org/go-pdf/fpdf with DejaVu Sans (regular and bold) embedded from
 // fonts/ through go:embed, subset in the output; the fonts' licence is
 // fonts/LICENSE. fpdf's UTF-8 fonts cover the Basic Multilingual Plane only:
 // characters beyond it (emoji) print as '?', control characters as spaces.
