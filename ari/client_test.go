@@ -264,7 +264,9 @@ func TestClientBuffersEventsDuringSnapshot(t *testing.T) {
 	<-f.snapshotHeld
 	lines := fixtureLines(t, "ari-events.jsonl")[:3]
 	conn.send(t, lines...)
-	time.Sleep(20 * time.Millisecond) // let the reader take them in
+	// The reader has them (counted when read off the socket) before the
+	// snapshot is let through: they raced it.
+	waitFor(t, "the reader to read the 3 messages", func() bool { return h.c.Stats().Messages >= 3 })
 	close(f.snapshotGate)
 	h.expectSnapshot(t, t0)
 	for _, w := range translateAll(t, lines) {

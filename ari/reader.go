@@ -15,7 +15,8 @@ import (
 type reader struct {
 	conn *websocket.Conn
 	now  func() time.Time
-	msgs chan []byte // closed when reading stops
+	msgs chan []byte    // closed when reading stops
+	read *atomic.Uint64 // the client's count of messages read off the socket
 
 	// Valid once msgs is closed.
 	err error
@@ -26,8 +27,8 @@ type reader struct {
 	reason  atomic.Pointer[error]
 }
 
-func newReader(conn *websocket.Conn, now func() time.Time) *reader {
-	return &reader{conn: conn, now: now, msgs: make(chan []byte, readAhead)}
+func newReader(conn *websocket.Conn, now func() time.Time, read *atomic.Uint64) *reader {
+	return &reader{conn: conn, now: now, msgs: make(chan []byte, readAhead), read: read}
 }
 
 func (r *reader) run(ctx context.Context) {
@@ -38,6 +39,7 @@ func (r *reader) run(ctx context.Context) {
 			r.stop(err)
 			return
 		}
+		r.read.Add(1)
 		select {
 		case r.msgs <- data:
 			continue

@@ -29,7 +29,7 @@ func (c *Client) session(ctx context.Context, out chan<- health.Observation) ses
 		return sessionEnd{err: err, lostAt: c.now()}
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	rd := newReader(conn, c.now)
+	rd := newReader(conn, c.now, &c.stats.messages)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); rd.run(sctx) }()
@@ -160,7 +160,6 @@ func (c *Client) snapshot(ctx context.Context, out chan<- health.Observation) (t
 // handle translates and emits one message. Only ErrReplaced and a cancelled
 // ctx end the session; everything else is counted and skipped.
 func (c *Client) handle(ctx context.Context, out chan<- health.Observation, raw []byte, raced bool) error {
-	c.stats.messages.Add(1)
 	obs, err := Translate(raw)
 	switch {
 	case err == nil:
