@@ -175,7 +175,7 @@ func TestFollowSurvivesOutages(t *testing.T) {
 	eventually(t, "the first span", func() bool { return count(j) == 1 })
 
 	src.fail(errors.New("store: spans: connection refused"))
-	time.Sleep(50 * time.Millisecond)
+	eventually(t, "the failure logged", func() bool { return strings.Contains(logs.String(), "retrying") })
 	srv.Stop()
 	src.fail(nil)
 	src.put(recent("op122-02", 50*time.Second, health.CauseOffline))
