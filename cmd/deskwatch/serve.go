@@ -21,6 +21,8 @@ import (
 	"deskwatch/httpapi"
 	"deskwatch/internal/audit"
 	"deskwatch/internal/monitor"
+	"deskwatch/journal"
+	"deskwatch/service"
 	"deskwatch/store"
 	"deskwatch/web"
 )
@@ -97,25 +99,20 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	rs := newReports(cfg, st, journalRows(jr), journalMissing(jr))
+	svc := newService(cfg, st, jr, log.With().Str("component", "service").Logger())
 	notifier, err := alerts.NewNotifier(cfg.Alerts, log.With().Str("component", "alerts").Logger(), alerts.NotifierOptions{Location: cfg.Location()})
 	if err != nil {
 		return fmt.Errorf("alerts: %w", err)
 	}
-	runner := alerts.NewRunner(alerts.NewEvaluator(cfg.Alerts.Rules, cfg.Location()), notifier, newAlertInput(cfg, mon, rs).input, time.Second, log.With().Str("component", "alerts").Logger())
+	runner := alerts.NewRunner(alerts.NewEvaluator(cfg.Alerts.Rules, cfg.Location()), notifier, newAlertInput(cfg, mon, svc).input, time.Second, log.With().Str("component", "alerts").Logger())
 
-	names := map[string]string{}
-	for _, w := range cfg.Workstations {
-		names[w.ID] = w.Name
-	}
 	var tokens []httpapi.Token
 	for _, t := range cfg.HTTP.Tokens {
 		tokens = append(tokens, httpapi.Token{Name: t.Name, Role: t.Role, SHA256: t.SHA256})
 	}
 	api := httpapi.New(httpapi.Options{
-		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
-		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: aud.Warnings,
-		Reports: rs, Journal: journalAPI{jr}, Probe: probe.result, ProbeCovered: probeCovered(cfg), NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
+		Workstations: wss, Location: cfg.Location(), Tokens: tokens,
+		Outages: svc, Journal: svc, Reports: svc, Live: mon, ARI: ac, Hub: hub, Warnings: aud.Warnings, Probe: probe.result,
 		Logger:  log.With().Str("component", "http").Logger(),
 		Metrics: func() []httpapi.Metric { return append(metrics(ac, mon, notifier), probe.metrics()...) },
 		Status: func() map[string]any {
@@ -232,11 +229,10 @@ func routes(api, board http.Handler, streams context.Context) http.Handler {
 	})
 }
 
-// storeAdapter maps the API's query onto the store's.
-type storeAdapter struct{ *store.Store }
-
-func (a storeAdapter) Spans(ctx context.Context, q httpapi.SpanQuery) ([]health.Span, error) {
-	return a.Store.Spans(ctx, store.SpanQuery{From: q.From, To: q.To, Workstations: q.Workstations, Open: q.Open})
+// newService builds the use cases (shared by the daemon and the CLI).
+func newService(cfg *config.Config, st *store.Store, jr *journal.Journal, log zerolog.Logger) *service.Service {
+	return service.New(service.Options{Workstations: cfg.HealthWorkstations(), Location: cfg.Location(), Store: st, Journal: jr,
+		ProbeCovered: probeCovered(cfg), Logger: log})
 }
 
 func metrics(ac *ari.Client, mon *monitor.Monitor, n *alerts.Notifier) []httpapi.Metric {
