@@ -71,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Location: loc,
 		Tokens:  []httpapi.Token{{Name: "duty", Role: "supervisor", SHA256: sum(supTok)}, {Name: "board", Role: "viewer", SHA256: sum(viewTok)}},
-		Outages: svc, Live: live{e.tr}, Logger: log, Now: now,
+		Service: svc, Live: live{e.tr}, Logger: log, Now: now,
 	})
 	e.srv = httptest.NewServer(api)
 	t.Cleanup(e.srv.Close)

@@ -34,7 +34,7 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.opt.Outages.Availability(r.Context(), iv)
+	res, err := s.opt.Service.Availability(r.Context(), iv)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -16,7 +16,7 @@ import (
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	redisErr := s.opt.Outages.Ping(ctx)
+	redisErr := s.opt.Service.Ping(ctx)
 	ariOK, since := false, time.Time{}
 	if s.opt.ARI != nil {
 		ariOK, since = s.opt.ARI.Connected()

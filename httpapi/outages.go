@@ -61,7 +61,7 @@ func (s *Server) listOutages(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Open = &b
 	}
-	spans, err := s.opt.Outages.Outages(r.Context(), q)
+	spans, err := s.opt.Service.Outages(r.Context(), q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -101,11 +101,11 @@ func (s *Server) createOutage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answerSpan(w, r, http.StatusCreated)(s.opt.Outages.AddManual(r.Context(), m))
+	s.answerSpan(w, r, http.StatusCreated)(s.opt.Service.AddManual(r.Context(), m))
 }
 
 func (s *Server) getOutage(w http.ResponseWriter, r *http.Request) {
-	s.answerSpan(w, r, http.StatusOK)(s.opt.Outages.Outage(r.Context(), r.PathValue("id")))
+	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Outage(r.Context(), r.PathValue("id")))
 }
 
 type exclusionBody struct {
@@ -123,11 +123,11 @@ func (s *Server) exclude(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(b.By) == "" {
 		b.By = callerOf(r).Name
 	}
-	s.answerSpan(w, r, http.StatusOK)(s.opt.Outages.Exclude(r.Context(), r.PathValue("id"), health.Exclusion{Category: b.Category, Reason: b.Reason, By: b.By}))
+	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Exclude(r.Context(), r.PathValue("id"), health.Exclusion{Category: b.Category, Reason: b.Reason, By: b.By}))
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
-	s.answerSpan(w, r, http.StatusOK)(s.opt.Outages.Revoke(r.Context(), r.PathValue("id"), callerOf(r).Name))
+	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Revoke(r.Context(), r.PathValue("id"), callerOf(r).Name))
 }
 
 // answerSpan renders a use case's span with code, or its error.

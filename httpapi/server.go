@@ -18,9 +18,9 @@ import (
 	"deskwatch/service"
 )
 
-// Outages is what the outage, availability and health routes ask of the
-// service (*service.Service).
-type Outages interface {
+// Service is what the outage, availability and health routes ask of the
+// use cases (*service.Service); Journal and Reports are the optional rest.
+type Service interface {
 	Outages(ctx context.Context, q service.OutageQuery) ([]health.Span, error)
 	Outage(ctx context.Context, id string) (health.Span, error)
 	AddManual(ctx context.Context, m service.ManualOutage) (health.Span, error)
@@ -68,7 +68,7 @@ type Options struct {
 	Workstations []health.Workstation
 	Location     *time.Location
 	Tokens       []Token
-	Outages      Outages
+	Service      Service
 	Live         Live
 	ARI          Probe
 	Metrics      func() []Metric

@@ -40,14 +40,6 @@ func (e *Error) Is(target error) bool { return target == e.Kind }
 // Unwrap gives the cause, so the store's and the journal's sentinels still match.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Message is the text for people: Russian, or English when asked.
-func (e *Error) Message(english bool) string {
-	if english {
-		return e.EN
-	}
-	return e.RU
-}
-
 // Invalid is input a use case refuses; callers use it for their own
 // parsing too, so that every refusal reads alike.
 func Invalid(code, ru, en string) *Error {

@@ -177,7 +177,7 @@ func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
 	}
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Location: d.cfg.Location(), Tokens: tokens,
-		Outages: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: d.ari, Hub: d.hub, Warnings: d.audit.Warnings,
+		Service: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: d.ari, Hub: d.hub, Warnings: d.audit.Warnings,
 		Probe: d.probes.result, Metrics: d.metrics, Status: d.status,
 		Logger: d.logger("http"),
 	})
