@@ -19,7 +19,9 @@ import (
 
 	"deskwatch/health"
 	"deskwatch/httpapi"
+	"deskwatch/internal/logtest"
 	"deskwatch/internal/redistest"
+	"deskwatch/service"
 	"deskwatch/store"
 )
 
@@ -29,12 +31,6 @@ const (
 )
 
 func sum(s string) string { b := sha256.Sum256([]byte(s)); return hex.EncodeToString(b[:]) }
-
-type adapter struct{ *store.Store }
-
-func (a adapter) Spans(ctx context.Context, q httpapi.SpanQuery) ([]health.Span, error) {
-	return a.Store.Spans(ctx, store.SpanQuery{From: q.From, To: q.To, Workstations: q.Workstations, Open: q.Open})
-}
 
 type live struct{ tr *health.Tracker }
 
@@ -50,6 +46,7 @@ type env struct {
 	loc   *time.Location
 	q     health.Interval // 2026Q3 in Irkutsk
 	tr    *health.Tracker
+	logs  logtest.Buffer // the API's and the service's
 }
 
 // newEnv: four desks; d3 commissioned mid-quarter; "now" is after 2026Q3.
@@ -62,17 +59,19 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { rdb.Close() })
 	e.st = store.New(rdb, "t:", zerolog.Nop())
 	wss := []health.Workstation{
-		{ID: "d1", Hotlines: []string{"122"}, Endpoints: []string{"PJSIP/d1"}},
+		{ID: "d1", Name: "АРМ 1", Hotlines: []string{"122"}, Endpoints: []string{"PJSIP/d1"}},
 		{ID: "d2", Hotlines: []string{"122"}, Endpoints: []string{"PJSIP/d2"}},
 		{ID: "d3", Hotlines: []string{"117"}, Endpoints: []string{"PJSIP/d3"}, InServiceFrom: e.h(24 * 46)},
 		{ID: "d4", Hotlines: []string{"117"}, Endpoints: []string{"PJSIP/d4"}},
 	}
 	e.tr = health.NewTracker(wss)
+	log := zerolog.New(&e.logs)
+	now := func() time.Time { return e.now }
+	svc := service.New(service.Options{Workstations: wss, Location: loc, Store: e.st, Now: now, Logger: log})
 	api := httpapi.New(httpapi.Options{
-		Workstations: wss, Names: map[string]string{"d1": "АРМ 1"}, Location: loc,
-		Tokens: []httpapi.Token{{Name: "duty", Role: "supervisor", SHA256: sum(supTok)}, {Name: "board", Role: "viewer", SHA256: sum(viewTok)}},
-		Store:  adapter{e.st}, Live: live{e.tr}, NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
-		Logger: zerolog.Nop(), Now: func() time.Time { return e.now },
+		Workstations: wss, Location: loc,
+		Tokens:  []httpapi.Token{{Name: "duty", Role: "supervisor", SHA256: sum(supTok)}, {Name: "board", Role: "viewer", SHA256: sum(viewTok)}},
+		Service: svc, Live: live{e.tr}, Logger: log, Now: now,
 	})
 	e.srv = httptest.NewServer(api)
 	t.Cleanup(e.srv.Close)
@@ -204,6 +203,23 @@ func TestBadInput(t *testing.T) {
 	_, body := e.call("GET", "/api/v1/outages?from=yesterday&lang=en", supTok, "")
 	if msg := body["error"].(string); !strings.Contains(msg, "is not an RFC 3339 time") {
 		t.Errorf("english error %q", msg)
+	}
+}
+
+// Input the API's own checks pass but the store refuses (a start before
+// 1970, which the store cannot index) is the client's mistake: 400 with the
+// store's reason, and nothing logged as an error.
+func TestStoreRefusalIsBadInput(t *testing.T) {
+	e := newEnv(t)
+	code, body := e.call("POST", "/api/v1/outages", supTok, `{"workstation":"d1","start":"1960-07-01T00:00:00Z","end":"1960-07-01T01:00:00Z","cause":"pc"}`)
+	if msg, _ := body["error"].(string); code != 400 || body["code"] != "invalid" || !hasCyrillic(msg) || !strings.Contains(msg, "1970") {
+		t.Fatalf("%d %v, want 400 invalid naming the store's range", code, body)
+	}
+	if logs := e.logs.String(); strings.Contains(logs, `"level":"error"`) {
+		t.Fatalf("a refused input was logged as an error:\n%s", logs)
+	}
+	if code, body = e.call("GET", "/api/v1/outages?from=1960-01-01T00:00:00Z&to=1960-02-01T00:00:00Z", viewTok, ""); code != 400 || body["code"] != "invalid" {
+		t.Fatalf("a query before 1970: %d %v, want 400 invalid", code, body)
 	}
 }
 

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"deskwatch/service"
 )
 
-// apiError is an error meant for the supervisor: Russian first, English on
-// request (Accept-Language: en or ?lang=en).
+// apiError is an error of the HTTP layer itself (token, role, path) meant
+// for the supervisor: Russian first, English on request (Accept-Language:
+// en or ?lang=en).
 type apiError struct {
 	status int
 	code   string
@@ -17,25 +20,24 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.en }
 
-func bad(code, ru, en string) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: code, ru: ru, en: en}
-}
-
 var (
 	errUnauthorized = &apiError{http.StatusUnauthorized, "unauthorized", "нужен действующий токен доступа (Authorization: Bearer …)", "a valid access token is required (Authorization: Bearer …)"}
 	errForbidden    = &apiError{http.StatusForbidden, "forbidden", "это действие доступно только роли supervisor", "only the supervisor role may do this"}
-	errNotFound     = &apiError{http.StatusNotFound, "not_found", "не найдено", "not found"}
 	errUnavailable  = &apiError{http.StatusServiceUnavailable, "store_unavailable", "хранилище (Redis) недоступно, повторите позже", "the store (Redis) is unavailable, try again later"}
 )
 
-var errConflict = errors.New("conflict")
+// statuses is the one place where a use case's failure becomes an HTTP
+// status.
+var statuses = map[error]int{
+	service.ErrInvalid:     http.StatusBadRequest,
+	service.ErrNotFound:    http.StatusNotFound,
+	service.ErrConflict:    http.StatusConflict,
+	service.ErrUnavailable: http.StatusServiceUnavailable,
+}
 
-// ErrNotFound is what the store adapters return for a missing span; cmd
-// wires the store's own sentinel to it.
-var ErrNotFound = errors.New("not found")
-
-// ValidationError is a store-side rejection of input (e.g. a bad category).
-type ValidationError interface{ Validation() bool }
+// bad is a request the API cannot parse; it reads like the service's own
+// refusals.
+func bad(code, ru, en string) *service.Error { return service.Invalid(code, ru, en) }
 
 func english(r *http.Request) bool {
 	if l := r.URL.Query().Get("lang"); l != "" {
@@ -53,18 +55,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeError is the one place that maps errors to status codes.
+// writeError answers with the error's status, code and message. Only
+// failures of the service's dependencies (and untyped errors, which should
+// not happen) are logged: bad input is the client's business.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
-	var ve ValidationError
+	var se *service.Error
 	switch {
 	case errors.As(err, &ae):
-	case errors.Is(err, ErrNotFound) || errors.Is(err, s.notFound):
-		ae = errNotFound
-	case errors.Is(err, s.conflict):
-		ae = &apiError{http.StatusConflict, "conflict", "такая запись уже есть с другими данными", "such a record already exists with other data"}
-	case errors.As(err, &ve) && ve.Validation():
-		ae = bad("invalid", "неверные данные: "+err.Error(), "invalid input: "+err.Error())
+	case errors.As(err, &se) && statuses[se.Kind] != 0:
+		ae = &apiError{statuses[se.Kind], se.Code, se.RU, se.EN}
+		if se.Kind == service.ErrUnavailable {
+			s.log.Error().Err(err).Str("path", r.URL.Path).Msg("request failed")
+		}
 	default:
 		s.log.Error().Err(err).Str("path", r.URL.Path).Msg("request failed")
 		ae = errUnavailable

@@ -5,41 +5,47 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"deskwatch/health"
+	"deskwatch/journal"
 )
 
-// JournalEntry is one incident of the журнал учета работы АРМ, its latest
-// state with every record that made it.
-type JournalEntry struct {
-	ID                string          `json:"id"`    // "2026-0017"
-	Label             string          `json:"label"` // "17/2026"
-	Year              int             `json:"year"`
-	Number            int             `json:"number"`
-	Start             time.Time       `json:"start"`
-	End               *time.Time      `json:"end"`
-	Desks             []string        `json:"desks"`
-	Hotlines          []string        `json:"hotlines"`
-	SpanIDs           []string        `json:"spans"`
-	Cause             string          `json:"cause"`
-	CauseNoted        bool            `json:"cause_noted"`
-	DetectedCause     string          `json:"detected_cause,omitempty"`
-	Manual            bool            `json:"manual"`
-	Detection         []string        `json:"detection"`
-	Fault             string          `json:"fault"`
-	ExclusionCategory string          `json:"exclusion_category,omitempty"`
-	ExclusionReason   string          `json:"exclusion_reason,omitempty"`
-	Actions           string          `json:"actions,omitempty"`
-	RecordedBy        string          `json:"recorded_by"`
-	History           []JournalRecord `json:"history"`
+// Journal is what the journal routes ask of the service (*service.Service).
+type Journal interface {
+	JournalEntries(ctx context.Context, from, to time.Time) ([]journal.Entry, error)
+	JournalEntry(ctx context.Context, year, number int) (journal.Entry, error)
+	AddNote(ctx context.Context, year, number int, n journal.Note) (journal.Entry, error)
 }
 
-// JournalRecord is one appended, hash-chained record.
-type JournalRecord struct {
+// entryDTO is one incident of the журнал учета работы АРМ, its latest
+// state with every record that made it.
+type entryDTO struct {
+	ID                string      `json:"id"`    // "2026-0017"
+	Label             string      `json:"label"` // "17/2026"
+	Year              int         `json:"year"`
+	Number            int         `json:"number"`
+	Start             time.Time   `json:"start"`
+	End               *time.Time  `json:"end"`
+	Desks             []string    `json:"desks"`
+	Hotlines          []string    `json:"hotlines"`
+	SpanIDs           []string    `json:"spans"`
+	Cause             string      `json:"cause"`
+	CauseNoted        bool        `json:"cause_noted"`
+	DetectedCause     string      `json:"detected_cause,omitempty"`
+	Manual            bool        `json:"manual"`
+	Detection         []string    `json:"detection"`
+	Fault             string      `json:"fault"`
+	ExclusionCategory string      `json:"exclusion_category,omitempty"`
+	ExclusionReason   string      `json:"exclusion_reason,omitempty"`
+	Actions           string      `json:"actions,omitempty"`
+	RecordedBy        string      `json:"recorded_by"`
+	History           []recordDTO `json:"history"`
+}
+
+// recordDTO is one appended, hash-chained record.
+type recordDTO struct {
 	Seq     int64           `json:"seq"`
 	At      time.Time       `json:"at"`
 	Kind    string          `json:"kind"`
@@ -48,23 +54,26 @@ type JournalRecord struct {
 	Hash    string          `json:"hash"`
 }
 
-// JournalNote is a supervisor's addition: nil fields stay as they are.
-type JournalNote struct {
+func toEntry(e journal.Entry) entryDTO {
+	out := entryDTO{ID: e.ID(), Label: e.Label(), Year: e.Year, Number: e.Number, Start: e.Start, Desks: e.Desks, Hotlines: e.Hotlines,
+		SpanIDs: e.SpanIDs, Cause: e.Cause, CauseNoted: e.CauseNoted, DetectedCause: string(e.DetectedCause), Manual: e.Manual, Detection: e.Detection,
+		Fault: e.Fault, ExclusionCategory: e.ExclusionCategory, ExclusionReason: e.ExclusionReason, Actions: e.Actions, RecordedBy: e.RecordedBy}
+	if !e.End.IsZero() {
+		end := e.End
+		out.End = &end
+	}
+	for _, r := range e.History {
+		out.History = append(out.History, recordDTO{Seq: r.Seq, At: r.At, Kind: string(r.Kind), By: r.By, Payload: r.Payload, Hash: r.Hash})
+	}
+	return out
+}
+
+// noteBody is a supervisor's addition: nil fields stay as they are.
+type noteBody struct {
 	Cause   *string `json:"cause"`
 	Actions *string `json:"actions"`
 	Fault   *string `json:"fault"`
-	By      string  `json:"by"`
-}
-
-// Journal is the incident journal.
-type Journal interface {
-	Entries(ctx context.Context, from, to time.Time) ([]JournalEntry, error)
-	Entry(ctx context.Context, year, number int) (JournalEntry, error)
-	AddNote(ctx context.Context, year, number int, n JournalNote, at time.Time) (JournalEntry, error)
-	// RecordManual and Ingest tell the journal at once about a manual
-	// entry or a changed exclusion (it would also find them on its own).
-	RecordManual(ctx context.Context, sp health.Span, by string, at time.Time) error
-	Ingest(ctx context.Context, spans []health.Span, by string, at time.Time) error
+	By      string  `json:"by"` // default: the token's name
 }
 
 func (s *Server) listJournal(w http.ResponseWriter, r *http.Request) {
@@ -73,15 +82,16 @@ func (s *Server) listJournal(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	es, err := s.opt.Journal.Entries(r.Context(), iv.Start, iv.End)
+	es, err := s.opt.Journal.JournalEntries(r.Context(), iv.Start, iv.End)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if es == nil {
-		es = []JournalEntry{}
+	out := make([]entryDTO, 0, len(es))
+	for _, e := range es {
+		out = append(out, toEntry(e))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"journal": es})
+	writeJSON(w, http.StatusOK, map[string]any{"journal": out})
 }
 
 // entryRef reads "2026-0017", "2026-17" or "17" (this year in the zone).
@@ -100,17 +110,12 @@ func (s *Server) entryRef(v string) (year, number int, err error) {
 
 func (s *Server) getJournalEntry(w http.ResponseWriter, r *http.Request) {
 	y, n, err := s.entryRef(r.PathValue("n"))
-	if err == nil {
-		var e JournalEntry
-		if e, err = s.opt.Journal.Entry(r.Context(), y, n); err == nil {
-			writeJSON(w, http.StatusOK, e)
-			return
-		}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	s.writeError(w, r, err)
+	s.answerEntry(w, r)(s.opt.Journal.JournalEntry(r.Context(), y, n))
 }
-
-var faults = []string{"institution", "external", "unknown"}
 
 func (s *Server) addJournalNote(w http.ResponseWriter, r *http.Request) {
 	y, n, err := s.entryRef(r.PathValue("n"))
@@ -118,49 +123,24 @@ func (s *Server) addJournalNote(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var b JournalNote
+	var b noteBody
 	if err := decodeBody(r, &b); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	switch {
-	case b.Cause == nil && b.Actions == nil && b.Fault == nil:
-		err = bad("empty_note", "укажите хотя бы одно из: cause, actions, fault", "give at least one of cause, actions, fault")
-	case b.Fault != nil && !slices.Contains(faults, *b.Fault):
-		err = bad("bad_fault", fmt.Sprintf("fault %q: допустимы institution (вина учреждения), external (не по вине учреждения), unknown", *b.Fault),
-			fmt.Sprintf("fault %q: want institution, external or unknown", *b.Fault))
-	case b.Cause != nil && (strings.TrimSpace(*b.Cause) == "" || len(*b.Cause) > 2000),
-		b.Actions != nil && len(*b.Actions) > 4000, len(b.By) > 200:
-		err = bad("bad_note", "причина не может быть пустой; причина до 2000, меры до 4000, by до 200 символов", "cause may not be empty; cause up to 2000, actions up to 4000, by up to 200 characters")
-	}
-	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if strings.TrimSpace(b.By) == "" {
 		b.By = callerOf(r).Name
 	}
-	e, err := s.opt.Journal.AddNote(r.Context(), y, n, b, s.opt.Now().UTC())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
+	s.answerEntry(w, r)(s.opt.Journal.AddNote(r.Context(), y, n, journal.Note{Cause: b.Cause, Actions: b.Actions, Fault: b.Fault, By: b.By}))
 }
 
-// tellJournal passes a changed span on; a failure is logged, not returned:
-// the span is stored and the journal's own follower will find it.
-func (s *Server) tellJournal(ctx context.Context, sp health.Span, by string, entered bool) {
-	if s.opt.Journal == nil {
-		return
-	}
-	var err error
-	if entered {
-		err = s.opt.Journal.RecordManual(ctx, sp, by, s.opt.Now().UTC())
-	} else {
-		err = s.opt.Journal.Ingest(ctx, []health.Span{sp}, by, s.opt.Now().UTC())
-	}
-	if err != nil {
-		s.log.Warn().Err(err).Str("span", sp.ID).Msg("journal not told at once; its follower will catch up")
+// answerEntry renders a use case's journal entry, or its error.
+func (s *Server) answerEntry(w http.ResponseWriter, r *http.Request) func(journal.Entry, error) {
+	return func(e journal.Entry, err error) {
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, toEntry(e))
 	}
 }

@@ -11,25 +11,16 @@ import (
 
 	"deskwatch/health"
 	"deskwatch/report"
+	"deskwatch/service"
 )
 
-// Frozen is a submitted version of a quarter's report.
-type Frozen struct {
-	Version     int
-	SubmittedAt time.Time
-	By          string
-	InputsHash  string
-	JSON        []byte // report.WriteJSON of the frozen model
-}
-
-// Reports builds live reports and keeps the submitted ones.
+// Reports is what the report routes ask of the service (*service.Service).
 type Reports interface {
-	Build(ctx context.Context, q health.Quarter) (*report.Report, error)
-	Submitted(ctx context.Context, q health.Quarter) ([]Frozen, error)
-	Submit(ctx context.Context, q health.Quarter, f Frozen) (int, error)
-	// Missing counts the quarter's journal entries still lacking a cause or
-	// a fault attribution.
-	Missing(ctx context.Context, q health.Quarter) (int, error)
+	RecentReports(ctx context.Context) ([]service.QuarterReport, error)
+	LiveReport(ctx context.Context, q health.Quarter) (service.QuarterReport, error)
+	SubmittedReport(ctx context.Context, q health.Quarter, version int) (*report.Report, error)
+	Submit(ctx context.Context, q health.Quarter, by string) (version int, created bool, err error)
+	Versions(ctx context.Context, q health.Quarter) (service.History, error)
 }
 
 var formats = map[string]struct {
@@ -40,53 +31,6 @@ var formats = map[string]struct {
 	"xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", func(w *bytes.Buffer, r *report.Report) error { return report.WriteXLSX(w, r) }},
 	"csv":  {"text/csv; charset=utf-8", func(w *bytes.Buffer, r *report.Report) error { return report.WriteCSV(w, r) }},
 	"json": {"application/json; charset=utf-8", func(w *bytes.Buffer, r *report.Report) error { return report.WriteJSON(w, r) }},
-}
-
-func badQuarter(s string) error {
-	return bad("bad_period", fmt.Sprintf("неизвестный период %q: ожидается квартал вида 2026Q3", s), fmt.Sprintf("unknown period %q: want a quarter like 2026Q3", s))
-}
-
-// ReportStatus decides a quarter's status from the live build and the
-// submitted versions.
-func ReportStatus(now time.Time, live *report.Report, frozen []Frozen) (status string, changed bool) {
-	if now.Before(live.To) {
-		return report.StatusOpen, false
-	}
-	if n := len(frozen); n > 0 {
-		if frozen[n-1].InputsHash == live.InputsHash {
-			return report.StatusSubmitted, false
-		}
-		changed = true
-	}
-	if !now.Before(live.Due) {
-		return report.StatusOverdue, changed
-	}
-	return report.StatusReady, changed
-}
-
-// liveReport builds the live report with its status and next version number.
-func (s *Server) liveReport(ctx context.Context, q health.Quarter) (*report.Report, []Frozen, error) {
-	return LiveReport(ctx, s.opt.Reports, q, s.opt.Now().UTC())
-}
-
-// LiveReport builds a quarter's report as it stands now, with its status
-// and version number (the last submitted one if nothing changed since, else
-// the next); the API and the CLI both use it.
-func LiveReport(ctx context.Context, rs Reports, q health.Quarter, now time.Time) (*report.Report, []Frozen, error) {
-	r, err := rs.Build(ctx, q)
-	if err != nil {
-		return nil, nil, err
-	}
-	frozen, err := rs.Submitted(ctx, q)
-	if err != nil {
-		return nil, nil, err
-	}
-	r.Status, _ = ReportStatus(now, r, frozen)
-	r.Version = len(frozen) + 1
-	if r.Status == report.StatusSubmitted {
-		r.Version = len(frozen)
-	}
-	return r, frozen, nil
 }
 
 type reportListDTO struct {
@@ -104,24 +48,16 @@ type reportListDTO struct {
 
 // listReports shows the current quarter and the four before it.
 func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
-	now := s.opt.Now().UTC()
-	q := health.QuarterOf(now, s.opt.Location)
-	var out []reportListDTO
-	for i := 0; i < 5; i++ {
-		live, frozen, err := s.liveReport(r.Context(), q)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		missing, err := s.opt.Reports.Missing(r.Context(), q)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		_, changed := ReportStatus(now, live, frozen)
-		out = append(out, reportListDTO{Period: q.String(), From: live.From.In(s.opt.Location).Format(time.RFC3339), To: live.To.In(s.opt.Location).Format(time.RFC3339),
-			Due: live.DueDate().Format("2006-01-02"), Status: live.Status, Changed: changed, Versions: len(frozen), MissingEntries: missing, D: live.D, N: live.N})
-		q = q.Prev()
+	qrs, err := s.opt.Reports.RecentReports(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]reportListDTO, 0, len(qrs))
+	for _, qr := range qrs {
+		live := qr.Report
+		out = append(out, reportListDTO{Period: live.Quarter.String(), From: live.From.In(s.opt.Location).Format(time.RFC3339), To: live.To.In(s.opt.Location).Format(time.RFC3339),
+			Due: live.DueDate().Format("2006-01-02"), Status: live.Status, Changed: qr.Changed, Versions: qr.Submitted, MissingEntries: qr.Missing, D: live.D, N: live.N})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"reports": out})
 }
@@ -143,22 +79,14 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	}
 	var rep *report.Report
 	if v := r.URL.Query().Get("version"); v != "" {
-		n, err := strconv.Atoi(v)
-		frozen, ferr := s.opt.Reports.Submitted(r.Context(), q)
-		if ferr != nil {
-			s.writeError(w, r, ferr)
-			return
-		}
-		if err != nil || n < 1 || n > len(frozen) {
-			s.writeError(w, r, &apiError{http.StatusNotFound, "no_version", fmt.Sprintf("нет представленной версии %q отчёта за %s", v, q), fmt.Sprintf("no submitted version %q of the %s report", v, q)})
-			return
-		}
-		if rep, err = report.ReadJSON(bytes.NewReader(frozen[n-1].JSON)); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		rep.Version, rep.Status = n, report.StatusSubmitted
-	} else if rep, _, err = s.liveReport(r.Context(), q); err != nil {
+		n, _ := strconv.Atoi(v) // not a number: no such version
+		rep, err = s.opt.Reports.SubmittedReport(r.Context(), q, n)
+	} else {
+		var qr service.QuarterReport
+		qr, err = s.opt.Reports.LiveReport(r.Context(), q)
+		rep = qr.Report
+	}
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -184,7 +112,7 @@ func (s *Server) submitReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badQuarter(r.PathValue("period")))
 		return
 	}
-	v, created, err := SubmitQuarter(r.Context(), s.opt.Reports, q, callerOf(r).Name, s.opt.Now().UTC())
+	v, created, err := s.opt.Reports.Submit(r.Context(), q, callerOf(r).Name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -194,32 +122,6 @@ func (s *Server) submitReport(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusCreated
 	}
 	writeJSON(w, code, map[string]any{"period": q.String(), "version": v, "created": created})
-}
-
-// SubmitQuarter freezes a quarter's live report (also used by the CLI). A
-// quarter still running cannot be submitted.
-func SubmitQuarter(ctx context.Context, rs Reports, q health.Quarter, by string, now time.Time) (version int, created bool, err error) {
-	live, err := rs.Build(ctx, q)
-	if err != nil {
-		return 0, false, err
-	}
-	if now.Before(live.To) {
-		return 0, false, &apiError{http.StatusConflict, "quarter_open", fmt.Sprintf("квартал %s ещё не закончился", q), fmt.Sprintf("quarter %s has not ended yet", q)}
-	}
-	frozen, err := rs.Submitted(ctx, q)
-	if err != nil {
-		return 0, false, err
-	}
-	if n := len(frozen); n > 0 && frozen[n-1].InputsHash == live.InputsHash {
-		return n, false, nil
-	}
-	live.Status, live.Version = report.StatusSubmitted, len(frozen)+1
-	var buf bytes.Buffer
-	if err := report.WriteJSON(&buf, live); err != nil {
-		return 0, false, err
-	}
-	v, err := rs.Submit(ctx, q, Frozen{SubmittedAt: now, By: by, InputsHash: live.InputsHash, JSON: buf.Bytes()})
-	return v, err == nil, err
 }
 
 type versionDTO struct {
@@ -242,39 +144,28 @@ func (s *Server) reportVersions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badQuarter(r.PathValue("period")))
 		return
 	}
-	live, frozen, err := s.liveReport(r.Context(), q)
+	h, err := s.opt.Reports.Versions(r.Context(), q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var out []versionDTO
+	out := make([]versionDTO, 0, len(h.Versions))
 	var prev *report.Report
-	add := func(v any, rep *report.Report, f *Frozen) {
-		d := versionDTO{Version: v, InputsHash: rep.InputsHash, N: rep.N, D: rep.D, Di: map[string]float64{}}
-		for _, row := range rep.Desks {
+	for _, v := range h.Versions {
+		d := versionDTO{Version: v.Version, SubmittedAt: rfc(v.SubmittedAt), By: v.By, InputsHash: v.Report.InputsHash, N: v.Report.N, D: v.Report.D, Di: map[string]float64{}}
+		if v.Version == 0 {
+			d.Version = "live"
+		}
+		for _, row := range v.Report.Desks {
 			d.Di[row.ID] = row.Di
 		}
-		if f != nil {
-			d.SubmittedAt, d.By = rfc(f.SubmittedAt), f.By
-		}
 		if prev != nil {
-			d.Diff = diffReports(prev, rep)
+			d.Diff = diffReports(prev, v.Report)
 		}
 		out = append(out, d)
-		prev = rep
+		prev = v.Report
 	}
-	for i := range frozen {
-		rep, err := report.ReadJSON(bytes.NewReader(frozen[i].JSON))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		add(frozen[i].Version, rep, &frozen[i])
-	}
-	if len(frozen) == 0 || frozen[len(frozen)-1].InputsHash != live.InputsHash {
-		add("live", live, nil)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"period": q.String(), "status": live.Status, "versions": out})
+	writeJSON(w, http.StatusOK, map[string]any{"period": q.String(), "status": h.Status, "versions": out})
 }
 
 // diffReports lists what changed: N, D and each desk's figures.

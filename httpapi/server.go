@@ -15,24 +15,18 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/health"
+	"deskwatch/service"
 )
 
-// SpanQuery selects spans overlapping [From, To).
-type SpanQuery struct {
-	From, To     time.Time
-	Workstations []string // empty: all
-	Open         *bool
-}
-
-// Store is what the API reads and appends.
-type Store interface {
-	Spans(ctx context.Context, q SpanQuery) ([]health.Span, error)
-	Span(ctx context.Context, id string) (health.Span, error)
-	AddManual(ctx context.Context, s health.Span, by string, at time.Time) (health.Span, error)
-	SetExclusion(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
-	RevokeExclusion(ctx context.Context, id, by string, at time.Time) (health.Span, error)
-	// BlindOf gives the unmonitored intervals of the sources (none: all).
-	BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error)
+// Service is what the outage, availability and health routes ask of the
+// use cases (*service.Service); Journal and Reports are the optional rest.
+type Service interface {
+	Outages(ctx context.Context, q service.OutageQuery) ([]health.Span, error)
+	Outage(ctx context.Context, id string) (health.Span, error)
+	AddManual(ctx context.Context, m service.ManualOutage) (health.Span, error)
+	Exclude(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
+	Revoke(ctx context.Context, id, by string) (health.Span, error)
+	Availability(ctx context.Context, period health.Interval) (health.AvailabilityResult, error)
 	Ping(ctx context.Context) error
 }
 
@@ -72,19 +66,15 @@ type Token struct {
 // Options configure the server.
 type Options struct {
 	Workstations []health.Workstation
-	Names        map[string]string // workstation id → display name
 	Location     *time.Location
 	Tokens       []Token
-	Store        Store
+	Service      Service
 	Live         Live
 	ARI          Probe
 	Metrics      func() []Metric
 	// Warnings, if set, gives configuration warnings per desk id (e.g.
 	// qualify_off), shown in /api/v1/workstations and /healthz.
 	Warnings func() map[string][]string
-	// ProbeCovered, if set, says which desks our SIP probes watch: ARI's
-	// blindness is not unmonitored time for them.
-	ProbeCovered func(desk string) bool
 	// Probe, if set, gives an endpoint's last SIP probe.
 	Probe func(endpoint string) (ProbeResult, bool)
 	// Journal serves /api/v1/journal; nil disables it.
@@ -96,9 +86,8 @@ type Options struct {
 	// Status adds fields to /healthz (e.g. the monitor's write queue).
 	Status func() map[string]any
 	Logger zerolog.Logger
-	Now    func() time.Time
-	// NotFound and Conflict are the store's own sentinels, mapped to 404 and 409.
-	NotFound, Conflict error
+	// Now reads "this year" and "this quarter so far" in requests.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -108,8 +97,6 @@ type Server struct {
 	desks    map[string]health.Workstation
 	hotlines map[string][]string // hotline → desk ids
 	tokens   []tokenHash
-	notFound error
-	conflict error
 	mux      *http.ServeMux
 	routes   []route
 }
@@ -134,14 +121,7 @@ func New(opt Options) *Server {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
-	s := &Server{opt: opt, log: opt.Logger, desks: map[string]health.Workstation{}, hotlines: map[string][]string{}, notFound: opt.NotFound}
-	if s.notFound == nil {
-		s.notFound = ErrNotFound
-	}
-	s.conflict = opt.Conflict
-	if s.conflict == nil {
-		s.conflict = errConflict
-	}
+	s := &Server{opt: opt, log: opt.Logger, desks: map[string]health.Workstation{}, hotlines: map[string][]string{}}
 	for _, w := range opt.Workstations {
 		s.desks[w.ID] = w
 		for _, h := range w.Hotlines {

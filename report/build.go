@@ -1,78 +1,50 @@
 package report
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
 	"deskwatch/health"
 )
 
-// Sources are where a report's inputs come from (the store and the journal).
-type Sources interface {
-	// Spans returns the spans of every desk overlapping [from, to).
-	Spans(ctx context.Context, from, to time.Time) ([]health.Span, error)
-	// BlindOf returns the unmonitored intervals of the sources (none
-	// given: all) overlapping [from, to).
-	BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error)
+// Inputs are everything a quarter's figures come from. The caller loads
+// them once (the availability API computes from the same), so building a
+// report does no I/O.
+type Inputs struct {
+	Desks []health.Workstation
+	// Spans of every desk overlapping the period.
+	Spans []health.Span
+	// Blind holds the unmonitored intervals of every source; ProbeBlind
+	// those of the monitor and the SIP probes alone, which are what counts
+	// for the desks ProbeCovered says our probes watch (see health.Inputs;
+	// nil ProbeCovered: none).
+	Blind, ProbeBlind []health.Interval
+	ProbeCovered      func(desk string) bool
+	// Journal lists the journal entries overlapping the period, oldest
+	// first; nil: the report carries no journal.
+	Journal []JournalRow
 }
 
-// JournalSource lists the journal entries overlapping [from, to); nil means
-// the report carries no journal.
-type JournalSource func(ctx context.Context, from, to time.Time) ([]JournalRow, error)
-
-// Builder assembles a quarter's report from its inputs.
-type Builder struct {
-	Desks    []health.Workstation
-	Location *time.Location
-	Sources  Sources
-	Journal  JournalSource
-	Now      func() time.Time
-	// ProbeCovered, if set, says which desks our SIP probes watch (see
-	// health.Inputs).
-	ProbeCovered func(desk string) bool
+// Availability is the standard's indicator over period, counting time up
+// to at.
+func (in Inputs) Availability(period health.Interval, at time.Time) health.AvailabilityResult {
+	return health.Availability(period, at, health.Inputs(in.Desks, in.Spans, in.Blind, in.ProbeBlind, in.ProbeCovered))
 }
 
-// Build computes the quarter's figures now. The inputs hash covers
+// Build computes the quarter's report as of at. The inputs hash covers
 // everything the figures come from (desks, spans, blind time, journal), so
 // two builds with the same hash show the same figures.
-func (b *Builder) Build(ctx context.Context, q health.Quarter) (*Report, error) {
-	now := time.Now
-	if b.Now != nil {
-		now = b.Now
-	}
-	at := now().UTC()
-	p := q.Range(b.Location)
-	spans, err := b.Sources.Spans(ctx, p.Start, p.End)
-	if err != nil {
-		return nil, fmt.Errorf("report %s: spans: %w", q, err)
-	}
-	blind, err := b.Sources.BlindOf(ctx, p.Start, p.End)
-	if err != nil {
-		return nil, fmt.Errorf("report %s: blind intervals: %w", q, err)
-	}
-	var probeBlind []health.Interval
-	if b.ProbeCovered != nil {
-		if probeBlind, err = b.Sources.BlindOf(ctx, p.Start, p.End, health.SourceMonitor, health.SourceSIP); err != nil {
-			return nil, fmt.Errorf("report %s: blind intervals: %w", q, err)
-		}
-	}
-	var journal []JournalRow
-	if b.Journal != nil {
-		if journal, err = b.Journal(ctx, p.Start, p.End); err != nil {
-			return nil, fmt.Errorf("report %s: journal: %w", q, err)
-		}
-	}
-	res := health.Availability(p, at, health.Inputs(b.Desks, spans, blind, probeBlind, b.ProbeCovered))
-	r := FromAvailability(q, b.Location, res, b.Desks)
+func Build(q health.Quarter, loc *time.Location, at time.Time, in Inputs) *Report {
+	at = at.UTC()
+	res := in.Availability(q.Range(loc), at)
+	r := FromAvailability(q, loc, res, in.Desks)
 	r.GeneratedAt = at
-	r.Journal = journal
+	r.Journal = in.Journal
 	measured := res.Measured
-	for _, s := range spans {
+	for _, s := range in.Spans {
 		if s.Exclusion == nil {
 			continue
 		}
@@ -86,16 +58,16 @@ func (b *Builder) Build(ctx context.Context, q health.Quarter) (*Report, error) 
 	}
 	slices.SortFunc(r.Exclusions, func(a, b ExclusionRow) int { return a.Start.Compare(b.Start) })
 	// Coverage: the unmonitored time of the desks least covered.
-	shown := blind
-	if b.ProbeCovered != nil && !slices.ContainsFunc(b.Desks, func(w health.Workstation) bool { return !b.ProbeCovered(w.ID) }) {
-		shown = probeBlind
+	shown := in.Blind
+	if in.ProbeCovered != nil && !slices.ContainsFunc(in.Desks, func(w health.Workstation) bool { return !in.ProbeCovered(w.ID) }) {
+		shown = in.ProbeBlind
 	}
 	for _, iv := range health.Union(shown, measured) {
 		r.Coverage.Unknown += iv.End.Sub(iv.Start)
 	}
 	r.Coverage.Intervals = shown
-	r.InputsHash = inputsHash(q, b.Desks, spans, shown, journal, res.Measured)
-	return r, nil
+	r.InputsHash = inputsHash(q, in.Desks, in.Spans, shown, in.Journal, res.Measured)
+	return r
 }
 
 // inputsHash is SHA-256 over a canonical JSON of the inputs, spans sorted by id.

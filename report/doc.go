@@ -14,10 +14,11 @@
 //
 // Report is plain data with every figure already computed: the renderers
 // compute nothing, so the four formats always show the same figures.
+// Build makes one from Inputs the caller loaded (it does no I/O):
 // FromAvailability fills N, D, the hotlines and the desks from
-// health.Availability's result; the caller (the journal storage) adds the
-// journal, the exclusions, the coverage, the version, the status and the
-// hash of the inputs. Times in the model are UTC instants; Zone (Asia/Irkutsk
+// health.Availability's result, and Build adds the journal, the
+// exclusions, the coverage and the hash of the inputs; the caller (package
+// service) sets the version and the status. Times in the model are UTC instants; Zone (Asia/Irkutsk
 // in production) is the zone they are shown in. Report.Due is the deadline
 // instant as health.Quarter.Due returns it (the start of the 16th); the date
 // shown is the day before (DueDate), e.g. 15.10.2026 for 2026Q3.

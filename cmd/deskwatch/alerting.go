@@ -9,6 +9,7 @@ import (
 	"deskwatch/config"
 	"deskwatch/health"
 	"deskwatch/internal/monitor"
+	"deskwatch/service"
 )
 
 // alertInput builds the alert evaluator's view of the world from the
@@ -16,7 +17,7 @@ import (
 type alertInput struct {
 	cfg  *config.Config
 	mon  *monitor.Monitor
-	rs   *reports
+	rs   *service.Service
 	desk map[string]health.Workstation
 
 	mu        sync.Mutex
@@ -24,7 +25,7 @@ type alertInput struct {
 	ready     bool
 }
 
-func newAlertInput(cfg *config.Config, mon *monitor.Monitor, rs *reports) *alertInput {
+func newAlertInput(cfg *config.Config, mon *monitor.Monitor, rs *service.Service) *alertInput {
 	a := &alertInput{cfg: cfg, mon: mon, rs: rs, desk: map[string]health.Workstation{}}
 	for _, w := range cfg.HealthWorkstations() {
 		a.desk[w.ID] = w
@@ -62,8 +63,8 @@ func (a *alertInput) submitted(q health.Quarter) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if fr, err := a.rs.Submitted(ctx, q); err == nil {
-		a.ready, a.checkedAt = len(fr) > 0, time.Now()
+	if n, err := a.rs.SubmittedVersions(ctx, q); err == nil {
+		a.ready, a.checkedAt = n > 0, time.Now()
 	}
 	return a.ready
 }

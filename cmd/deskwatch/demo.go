@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -107,7 +108,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo config: %w", err)
 	}
 	if *every > 0 {
-		go chaos(ctx, pbx, phones, contact, sipPhones, *every, log)
+		// Owned here: it stops, and is waited for, before the PBX closes.
+		chaosCtx, stopChaos := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); chaos(chaosCtx, pbx, phones, contact, sipPhones, *every, log) }()
+		defer wg.Wait()
+		defer stopChaos()
 	}
 	return serve(ctx, cfg, log, func(addr string) {
 		base := "http://" + addr
@@ -160,6 +167,8 @@ workstations:
 // probes can see it; each comes back after a while.
 func chaos(ctx context.Context, pbx *pbxsim.Server, phones []string, contact func(int) string, sipPhones map[string]*pbxsim.Phone, every time.Duration, log zerolog.Logger) {
 	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	var flaps sync.WaitGroup // end with ctx; waited for on return
+	defer flaps.Wait()
 	for {
 		wait := time.Duration(rng.Int64N(int64(2*every))) + time.Second
 		select {
@@ -189,7 +198,8 @@ func chaos(ctx context.Context, pbx *pbxsim.Server, phones []string, contact fun
 			time.AfterFunc(back, func() { _ = pbx.Reachable(p) })
 		default:
 			log.Info().Str("phone", p).Msg("demo: phone flaps")
-			go func() { _ = pbx.Flap(ctx, p, 3, 2*time.Second) }()
+			flaps.Add(1)
+			go func() { defer flaps.Done(); _ = pbx.Flap(ctx, p, 3, 2*time.Second) }()
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/config"
+	"deskwatch/service"
 	"deskwatch/sipprobe"
 	"deskwatch/store"
 )
@@ -83,12 +84,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var ue usageError
+	var se *service.Error
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp): // -h printed the usage
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "deskwatch: %v\n", err)
 		return 2
+	case errors.As(err, &se):
+		// For people: Russian first, then English with the cause.
+		fmt.Fprintf(stderr, "deskwatch: %s / %v\n", se.RU, se)
+		return 1
 	default:
 		fmt.Fprintf(stderr, "deskwatch: %v\n", err)
 		return 1

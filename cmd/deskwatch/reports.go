@@ -14,60 +14,9 @@ import (
 
 	"deskwatch/config"
 	"deskwatch/health"
-	"deskwatch/httpapi"
 	"deskwatch/report"
 	"deskwatch/store"
 )
-
-// reports implements httpapi.Reports over the store (and, when present, the journal).
-type reports struct {
-	b       *report.Builder
-	st      *store.Store
-	missing func(ctx context.Context, from, to time.Time) (int, error)
-}
-
-// storeSources gives the report builder every desk's spans and the blind time.
-type storeSources struct{ st *store.Store }
-
-func (s storeSources) Spans(ctx context.Context, from, to time.Time) ([]health.Span, error) {
-	return s.st.Spans(ctx, store.SpanQuery{From: from, To: to})
-}
-
-func (s storeSources) BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error) {
-	return s.st.BlindOf(ctx, from, to, only...)
-}
-
-func newReports(cfg *config.Config, st *store.Store, journal report.JournalSource, missing func(context.Context, time.Time, time.Time) (int, error)) *reports {
-	return &reports{b: &report.Builder{Desks: cfg.HealthWorkstations(), Location: cfg.Location(), Sources: storeSources{st}, Journal: journal, ProbeCovered: probeCovered(cfg)}, st: st, missing: missing}
-}
-
-func (r *reports) Build(ctx context.Context, q health.Quarter) (*report.Report, error) {
-	return r.b.Build(ctx, q)
-}
-
-func (r *reports) Submitted(ctx context.Context, q health.Quarter) ([]httpapi.Frozen, error) {
-	srs, err := r.st.SubmittedReports(ctx, q.String())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]httpapi.Frozen, len(srs))
-	for i, s := range srs {
-		out[i] = httpapi.Frozen{Version: s.Version, SubmittedAt: s.SubmittedAt, By: s.By, InputsHash: s.InputsHash, JSON: s.Report}
-	}
-	return out, nil
-}
-
-func (r *reports) Submit(ctx context.Context, q health.Quarter, f httpapi.Frozen) (int, error) {
-	return r.st.SubmitReport(ctx, q.String(), store.SubmittedReport{SubmittedAt: f.SubmittedAt, By: f.By, InputsHash: f.InputsHash, Report: f.JSON})
-}
-
-func (r *reports) Missing(ctx context.Context, q health.Quarter) (int, error) {
-	if r.missing == nil {
-		return 0, nil
-	}
-	p := q.Range(r.b.Location)
-	return r.missing(ctx, p.Start, p.End)
-}
 
 // redisClient connects to the configured Redis.
 func redisClient(cfg *config.Config) (*redis.Client, error) {
@@ -121,16 +70,15 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	q := health.QuarterOf(now, cfg.Location()).Prev()
+	q := health.QuarterOf(time.Now(), cfg.Location()).Prev()
 	if *period != "" {
 		if q, err = health.ParseQuarter(*period); err != nil {
 			return usageError{err}
 		}
 	}
-	rs := newReports(cfg, st, journalRows(jr), journalMissing(jr))
+	svc := newService(cfg, st, jr, zerolog.Nop())
 	if submit {
-		v, created, err := httpapi.SubmitQuarter(ctx, rs, q, *by, now)
+		v, created, err := svc.Submit(ctx, q, *by)
 		if err != nil {
 			return err
 		}
@@ -145,10 +93,11 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if write == nil {
 		return usageError{fmt.Errorf("-format %q: want pdf, xlsx, csv or json", *format)}
 	}
-	r, _, err := httpapi.LiveReport(ctx, rs, q, now)
+	live, err := svc.LiveReport(ctx, q)
 	if err != nil {
 		return err
 	}
+	r := live.Report
 	if *lang == "en" {
 		r.Lang = report.LangEN
 	}

@@ -1,4 +1,4 @@
-package httpapi_test
+package service_test
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/health"
-	"deskwatch/httpapi"
 	"deskwatch/internal/redistest"
+	"deskwatch/service"
 	"deskwatch/store"
 )
 
 // BenchmarkAvailabilityFromRedis is the availability of one quarter as the
-// API computes it: spans read from a real redis-server, then the standard's
+// service computes it for the API: spans read from a real redis-server, then the standard's
 // arithmetic. history=10x adds ten times more spans outside the quarter,
 // which must not make it much slower.
 func BenchmarkAvailabilityFromRedis(b *testing.B) {
@@ -70,11 +70,11 @@ func benchAvailability(b *testing.B, nDesks, nSpans, outside int) {
 		seed(p.Start.Add(-time.Duration(outside)*qlen), time.Duration(outside)*qlen, outside*nSpans/nDesks)
 	}
 	seed(p.Start, qlen, nSpans/nDesks)
-	api := httpapi.New(httpapi.Options{Workstations: wss, Location: loc, Store: adapter{st}, Live: live{health.NewTracker(wss)}, Logger: zerolog.Nop(),
+	svc := service.New(service.Options{Workstations: wss, Location: loc, Store: st, Logger: zerolog.Nop(),
 		Now: func() time.Time { return p.End.Add(time.Hour) }})
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := api.Availability(context.Background(), p)
+		res, err := svc.Availability(context.Background(), p)
 		if err != nil || res.N != nDesks {
 			b.Fatalf("N=%d err=%v", res.N, err)
 		}

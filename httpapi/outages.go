@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"deskwatch/health"
+	"deskwatch/service"
+)
+
+type exclusionDTO struct {
+	Category string `json:"category"`
+	Reason   string `json:"reason"`
+	By       string `json:"by"`
+	At       string `json:"at"`
+}
+
+type outageDTO struct {
+	ID          string        `json:"id"`
+	Workstation string        `json:"workstation"`
+	Start       string        `json:"start"`
+	End         *string       `json:"end"`
+	Cause       string        `json:"cause"`
+	Sources     []string      `json:"sources"`
+	Manual      bool          `json:"manual"`
+	Note        string        `json:"note,omitempty"`
+	Excluded    bool          `json:"excluded"`
+	Exclusion   *exclusionDTO `json:"exclusion"`
+}
+
+func toOutage(sp health.Span) outageDTO {
+	o := outageDTO{ID: sp.ID, Workstation: sp.Workstation, Start: *rfc(sp.Start), End: rfc(sp.End), Cause: string(sp.Cause), Manual: sp.Manual, Note: sp.Note, Sources: []string{}}
+	for _, src := range sp.Sources {
+		o.Sources = append(o.Sources, string(src))
+	}
+	if ex := sp.Exclusion; ex != nil {
+		o.Excluded = true
+		o.Exclusion = &exclusionDTO{Category: ex.Category, Reason: ex.Reason, By: ex.By, At: *rfc(ex.At)}
+	}
+	return o
+}
+
+func (s *Server) listOutages(w http.ResponseWriter, r *http.Request) {
+	iv, err := s.rangeParams(r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := service.OutageQuery{From: iv.Start, To: iv.End}
+	params := r.URL.Query()
+	if ws := params.Get("workstation"); ws != "" {
+		q.Workstations = strings.Split(ws, ",")
+	}
+	q.Hotline = params.Get("hotline")
+	if o := params.Get("open"); o != "" {
+		b, err := strconv.ParseBool(o)
+		if err != nil {
+			s.writeError(w, r, bad("bad_open", "параметр open: ожидается true или false", "open: want true or false"))
+			return
+		}
+		q.Open = &b
+	}
+	spans, err := s.opt.Service.Outages(r.Context(), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]outageDTO, 0, len(spans))
+	for _, sp := range spans {
+		out = append(out, toOutage(sp))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"outages": out})
+}
+
+type manualBody struct {
+	Workstation string  `json:"workstation"`
+	Start       string  `json:"start"`
+	End         *string `json:"end"`
+	Cause       string  `json:"cause"`
+	Note        string  `json:"note"`
+}
+
+func (s *Server) createOutage(w http.ResponseWriter, r *http.Request) {
+	var b manualBody
+	if err := decodeBody(r, &b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	m := service.ManualOutage{Workstation: b.Workstation, Cause: b.Cause, Note: b.Note, By: callerOf(r).Name}
+	var err error
+	if m.Start, err = parseTime("start", b.Start); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if b.End == nil {
+		s.writeError(w, r, bad("missing_end", "укажите end: окончание отказа", "end is required: when the failure ended"))
+		return
+	}
+	if m.End, err = parseTime("end", *b.End); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.answerSpan(w, r, http.StatusCreated)(s.opt.Service.AddManual(r.Context(), m))
+}
+
+func (s *Server) getOutage(w http.ResponseWriter, r *http.Request) {
+	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Outage(r.Context(), r.PathValue("id")))
+}
+
+type exclusionBody struct {
+	Category string `json:"category"`
+	Reason   string `json:"reason"`
+	By       string `json:"by"` // default: the token's name
+}
+
+func (s *Server) exclude(w http.ResponseWriter, r *http.Request) {
+	var b exclusionBody
+	if err := decodeBody(r, &b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(b.By) == "" {
+		b.By = callerOf(r).Name
+	}
+	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Exclude(r.Context(), r.PathValue("id"), health.Exclusion{Category: b.Category, Reason: b.Reason, By: b.By}))
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Revoke(r.Context(), r.PathValue("id"), callerOf(r).Name))
+}
+
+// answerSpan renders a use case's span with code, or its error.
+func (s *Server) answerSpan(w http.ResponseWriter, r *http.Request, code int) func(health.Span, error) {
+	return func(sp health.Span, err error) {
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, code, toOutage(sp))
+	}
+}

@@ -1,0 +1,126 @@
+// Package service holds deskwatch's use cases: the availability of a
+// period, outages with manual entries, exclusions and revocations (each
+// journaled at once), the journal, and the quarterly report's lifecycle
+// (live figures, submission, versions, status). The HTTP API and the CLI
+// parse, call it and render; it speaks the domain types (health, journal,
+// report) and returns *Error values of four kinds: invalid input, not
+// found, conflict and unavailable.
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"deskwatch/health"
+	"deskwatch/journal"
+	"deskwatch/report"
+	"deskwatch/store"
+)
+
+// Store is what the use cases read and append (*store.Store).
+type Store interface {
+	Spans(ctx context.Context, q store.SpanQuery) ([]health.Span, error)
+	Span(ctx context.Context, id string) (health.Span, error)
+	// BlindOf gives the unmonitored intervals of the sources (none: all).
+	BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error)
+	AddManual(ctx context.Context, sp health.Span, by string, at time.Time) (health.Span, error)
+	SetExclusion(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
+	RevokeExclusion(ctx context.Context, id, by string, at time.Time) (health.Span, error)
+	SubmittedReports(ctx context.Context, quarter string) ([]store.SubmittedReport, error)
+	SubmitReport(ctx context.Context, quarter string, r store.SubmittedReport) (int, error)
+	Ping(ctx context.Context) error
+}
+
+// Journal is the incident journal (*journal.Journal).
+type Journal interface {
+	Entries(ctx context.Context, from, to time.Time) ([]journal.Entry, error)
+	Entry(ctx context.Context, year, number int) (journal.Entry, error)
+	Missing(ctx context.Context, from, to time.Time) ([]journal.Entry, error)
+	AddNote(ctx context.Context, year, number int, n journal.Note) (journal.Entry, error)
+	RecordManual(ctx context.Context, sp health.Span, by string, now time.Time) (journal.Entry, error)
+	IngestBy(ctx context.Context, spans []health.Span, by string, now time.Time) error
+}
+
+// Options configure a Service. Store is required.
+type Options struct {
+	Workstations []health.Workstation
+	Location     *time.Location // of quarters and journal years; nil: UTC
+	Store        Store
+	// Journal, if set, is told at once of manual entries and exclusions,
+	// serves the journal and goes into reports.
+	Journal Journal
+	// ProbeCovered, if set, says which desks our SIP probes watch: ARI's
+	// blindness is not unmonitored time for them (see health.Inputs).
+	ProbeCovered func(desk string) bool
+	Now          func() time.Time // nil: time.Now
+	Logger       zerolog.Logger
+}
+
+// Service runs the use cases. It is safe for concurrent use.
+type Service struct {
+	desks    []health.Workstation
+	byID     map[string]health.Workstation
+	hotlines map[string][]string // hotline → desk ids
+	loc      *time.Location
+	store    Store
+	journal  Journal
+	covered  func(desk string) bool
+	clock    func() time.Time
+	log      zerolog.Logger
+}
+
+// New returns a Service over the configured desks.
+func New(opt Options) *Service {
+	s := &Service{desks: opt.Workstations, byID: map[string]health.Workstation{}, hotlines: map[string][]string{},
+		loc: opt.Location, store: opt.Store, journal: opt.Journal, covered: opt.ProbeCovered, clock: opt.Now, log: opt.Logger}
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	for _, w := range opt.Workstations {
+		s.byID[w.ID] = w
+		for _, h := range w.Hotlines {
+			s.hotlines[h] = append(s.hotlines[h], w.ID)
+		}
+	}
+	return s
+}
+
+func (s *Service) now() time.Time { return s.clock().UTC() }
+
+// Ping checks that the store answers.
+func (s *Service) Ping(ctx context.Context) error { return classify(s.store.Ping(ctx)) }
+
+// Availability is the standard's indicator over period, time counted up to
+// now for a period in progress.
+func (s *Service) Availability(ctx context.Context, period health.Interval) (health.AvailabilityResult, error) {
+	in, err := s.load(ctx, period)
+	if err != nil {
+		return health.AvailabilityResult{}, err
+	}
+	return in.Availability(period, s.now()), nil
+}
+
+// load reads what the figures of a period come from, once: the spans, the
+// blind time and (with probes) the probes' own blind time. Reports add the
+// journal.
+func (s *Service) load(ctx context.Context, p health.Interval) (report.Inputs, error) {
+	in := report.Inputs{Desks: s.desks, ProbeCovered: s.covered}
+	var err error
+	if in.Spans, err = s.store.Spans(ctx, store.SpanQuery{From: p.Start, To: p.End}); err != nil {
+		return in, classify(err)
+	}
+	if in.Blind, err = s.store.BlindOf(ctx, p.Start, p.End); err != nil {
+		return in, classify(err)
+	}
+	if s.covered != nil {
+		if in.ProbeBlind, err = s.store.BlindOf(ctx, p.Start, p.End, health.SourceMonitor, health.SourceSIP); err != nil {
+			return in, classify(err)
+		}
+	}
+	return in, nil
+}
