@@ -408,8 +408,20 @@ func TestMetricsFormat(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	want := "# HELP deskwatch_workstations Workstations by current state.\n# TYPE deskwatch_workstations gauge\n" +
-		"deskwatch_workstations{state=\"up\"} 0\ndeskwatch_workstations{state=\"down\"} 0\ndeskwatch_workstations{state=\"unknown\"} 4\n"
+	want := `# HELP deskwatch_hotline_desks Desks configured on the hotline.
+# TYPE deskwatch_hotline_desks gauge
+deskwatch_hotline_desks{hotline="117"} 2
+deskwatch_hotline_desks{hotline="122"} 2
+# HELP deskwatch_hotline_up Desks up now on the hotline.
+# TYPE deskwatch_hotline_up gauge
+deskwatch_hotline_up{hotline="117"} 0
+deskwatch_hotline_up{hotline="122"} 0
+# HELP deskwatch_workstations Workstations by current state.
+# TYPE deskwatch_workstations gauge
+deskwatch_workstations{state="up"} 0
+deskwatch_workstations{state="down"} 0
+deskwatch_workstations{state="unknown"} 4
+`
 	if string(b) != want {
 		t.Fatalf("metrics:\n%s", b)
 	}

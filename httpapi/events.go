@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"deskwatch/health"
+	"deskwatch/metrics"
 )
 
 // Hub fans workstation changes out to Server-Sent Events clients. The
@@ -70,6 +71,14 @@ func (h *Hub) unsubscribe(c chan []string) {
 		delete(h.clients, c)
 		close(c)
 	}
+}
+
+// Metrics exports the number of connected event streams.
+func (h *Hub) Metrics() []metrics.Metric {
+	if h == nil {
+		return nil
+	}
+	return []metrics.Metric{metrics.Gauge("deskwatch_sse_clients", "Browsers following the board live (event streams).", float64(h.Clients()))}
 }
 
 // Clients is the number of connected event streams.

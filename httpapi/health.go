@@ -2,15 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"deskwatch/health"
+	"deskwatch/metrics"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -57,53 +54,46 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	var ms []Metric
+	var ms []metrics.Metric
 	if s.opt.Metrics != nil {
 		ms = s.opt.Metrics()
 	}
-	counts := map[health.State]int{}
-	for _, v := range s.opt.Live.Views() {
-		counts[v.State]++
+	ms = append(ms, s.deskMetrics()...)
+	ms = append(ms, s.opt.Hub.Metrics()...)
+	w.Header().Set("Content-Type", metrics.ContentType)
+	if err := metrics.Write(w, ms); err != nil {
+		s.log.Debug().Err(err).Msg("metrics: client went away")
 	}
-	for _, st := range []health.State{health.StateUp, health.StateDown, health.StateUnknown} {
-		ms = append(ms, Metric{Name: "deskwatch_workstations", Help: "Workstations by current state.", Type: "gauge", Labels: map[string]string{"state": string(st)}, Value: float64(counts[st])})
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	writeMetrics(w, ms)
 }
 
-// writeMetrics renders the Prometheus text format, one HELP/TYPE per name.
-func writeMetrics(w io.Writer, ms []Metric) {
-	family := func(m Metric) string {
-		if m.Type == "histogram" {
-			for _, suf := range []string{"_bucket", "_sum", "_count"} {
-				if f, ok := strings.CutSuffix(m.Name, suf); ok {
-					return f
-				}
-			}
-		}
-		return m.Name
+// deskMetrics counts the desks by state, and the desks up on each hotline.
+func (s *Server) deskMetrics() []metrics.Metric {
+	counts := map[health.State]int{}
+	state := map[string]health.State{}
+	for _, v := range s.opt.Live.Views() {
+		counts[v.State]++
+		state[v.ID] = v.State
 	}
-	sort.SliceStable(ms, func(i, j int) bool { return family(ms[i]) < family(ms[j]) })
-	last := ""
-	for _, m := range ms {
-		if f := family(m); f != last {
-			fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f, m.Help, f, m.Type)
-			last = f
-		}
-		fmt.Fprint(w, m.Name)
-		if len(m.Labels) > 0 {
-			keys := make([]string, 0, len(m.Labels))
-			for k := range m.Labels {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			parts := make([]string, len(keys))
-			for i, k := range keys {
-				parts[i] = fmt.Sprintf("%s=%s", k, strconv.Quote(m.Labels[k]))
-			}
-			fmt.Fprintf(w, "{%s}", strings.Join(parts, ","))
-		}
-		fmt.Fprintf(w, " %s\n", strconv.FormatFloat(m.Value, 'g', -1, 64))
+	var ms []metrics.Metric
+	for _, st := range []health.State{health.StateUp, health.StateDown, health.StateUnknown} {
+		ms = append(ms, metrics.Metric{Name: "deskwatch_workstations", Help: "Workstations by current state.", Type: "gauge", Labels: map[string]string{"state": string(st)}, Value: float64(counts[st])})
 	}
+	hotlines := make([]string, 0, len(s.hotlines))
+	for h := range s.hotlines {
+		hotlines = append(hotlines, h)
+	}
+	sort.Strings(hotlines)
+	for _, h := range hotlines {
+		up := 0
+		for _, id := range s.hotlines[h] {
+			if state[id] == health.StateUp {
+				up++
+			}
+		}
+		l := map[string]string{"hotline": h}
+		ms = append(ms,
+			metrics.Metric{Name: "deskwatch_hotline_up", Help: "Desks up now on the hotline.", Type: "gauge", Labels: l, Value: float64(up)},
+			metrics.Metric{Name: "deskwatch_hotline_desks", Help: "Desks configured on the hotline.", Type: "gauge", Labels: l, Value: float64(len(s.hotlines[h]))})
+	}
+	return ms
 }

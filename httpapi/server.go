@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/health"
+	"deskwatch/metrics"
 	"deskwatch/service"
 )
 
@@ -41,13 +42,6 @@ type Probe interface {
 	Connected() (bool, time.Time)
 }
 
-// Metric is one Prometheus sample.
-type Metric struct {
-	Name, Help, Type string // Type: counter | gauge
-	Labels           map[string]string
-	Value            float64
-}
-
 // ProbeResult is the last OPTIONS probe of an endpoint.
 type ProbeResult struct {
 	At     time.Time
@@ -71,7 +65,7 @@ type Options struct {
 	Service      Service
 	Live         Live
 	ARI          Probe
-	Metrics      func() []Metric
+	Metrics      func() []metrics.Metric
 	// Warnings, if set, gives configuration warnings per desk id (e.g.
 	// qualify_off), shown in /api/v1/workstations and /healthz.
 	Warnings func() map[string][]string

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteEscapesAsPrometheusSpecifies(t *testing.T) {
@@ -58,5 +59,31 @@ func TestProcessAndBuildInfo(t *testing.T) {
 	bi := got["deskwatch_build_info"]
 	if bi.Value != 1 || bi.Labels["version"] != "1.2.3" || !strings.HasPrefix(bi.Labels["goversion"], "go") {
 		t.Fatalf("build info %+v", bi)
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	h := NewHistogram(time.Millisecond, 10*time.Millisecond)
+	for _, d := range []time.Duration{500 * time.Microsecond, time.Millisecond, 5 * time.Millisecond, time.Second} {
+		h.Observe(d)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, h.Samples("x_seconds", "X.")); err != nil {
+		t.Fatal(err)
+	}
+	want := `# HELP x_seconds X.
+# TYPE x_seconds histogram
+x_seconds_bucket{le="0.001"} 2
+x_seconds_bucket{le="0.01"} 3
+x_seconds_bucket{le="+Inf"} 4
+x_seconds_sum 1.0065
+x_seconds_count 4
+`
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	l := Labeled([]Metric{{Name: "a", Labels: map[string]string{"x": "1"}}}, "y", "2")
+	if l[0].Labels["x"] != "1" || l[0].Labels["y"] != "2" {
+		t.Fatalf("labels %v", l[0].Labels)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"deskwatch/metrics"
 )
 
 // rttBounds are the upper bounds of the RTT histogram buckets (Prometheus
@@ -45,10 +47,7 @@ type Histogram struct {
 
 // Bucket is one cumulative histogram bucket: Count observations were ≤ Le
 // seconds. The last bucket has Le = +Inf and Count = Histogram.Count.
-type Bucket struct {
-	Le    float64
-	Count uint64
-}
+type Bucket = metrics.Bucket
 
 // Buckets returns the cumulative bucket counts, ready for a Prometheus
 // histogram (le in seconds).

@@ -20,7 +20,10 @@ func TestE2ESIPCanary(t *testing.T) {
 	reg := sipcanarytest.StartRegistrar(t, sipcanarytest.RegistrarOptions{Users: map[string]string{"deskwatch-canary": pw}, Grant: 2 * time.Second})
 	t.Setenv("DESKWATCH_TEST_CANARY_PASSWORD", pw)
 	h.extraYAML = fmt.Sprintf("sip:\n  enabled: true\n  listen: \"127.0.0.1:0\"\n"+
-		"  canary: {registrar: %q, user: deskwatch-canary, password_env: DESKWATCH_TEST_CANARY_PASSWORD, expires: 30s}\n", reg.URI())
+		"  canary: {registrar: %q, user: deskwatch-canary, password_env: DESKWATCH_TEST_CANARY_PASSWORD, expires: 30s}\n"+
+		// a hotline_short rule, so that its minimum is exported too
+		"alerts:\n  rules:\n    - {name: short, kind: hotline_short, hotline: \"122\", min_up: 1, channels: [hook]}\n"+
+		"  channels:\n    webhook:\n      - {name: hook, url: \"http://127.0.0.1:9/\", timeout: 1s}\n", reg.URI())
 	h.start()
 
 	type healthz struct {
@@ -45,9 +48,13 @@ func TestE2ESIPCanary(t *testing.T) {
 	if len(reg.Bound()) != 1 {
 		t.Fatalf("bound %v", reg.Bound())
 	}
-	if v := metric(t, h.metricsText(), "deskwatch_sip_canary_registered"); v != 1 {
+	body := h.metricsText()
+	if v := metric(t, body, "deskwatch_sip_canary_registered"); v != 1 {
 		t.Errorf("deskwatch_sip_canary_registered %v", v)
 	}
+	// Every component's collectors are there: the dashboard and the alert
+	// rules query nothing that /metrics lacks.
+	checkMonitoringAssets(t, body)
 
 	reg.SetMode(sipcanarytest.Refuse)
 	h.waitFor("canary refused", func() bool {
@@ -58,7 +65,7 @@ func TestE2ESIPCanary(t *testing.T) {
 	if c := hz.Canary; hz.Status != "degraded" || c.LastCode != 403 || c.Failures == 0 || c.LastError != "403 Forbidden" {
 		t.Fatalf("healthz status %q, canary %+v", hz.Status, *c)
 	}
-	body := h.metricsText()
+	body = h.metricsText()
 	if v := metric(t, body, "deskwatch_sip_canary_registered"); v != 0 {
 		t.Errorf("deskwatch_sip_canary_registered %v", v)
 	}

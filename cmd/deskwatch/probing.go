@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"sync"
 	"time"
 
@@ -144,41 +143,4 @@ func (pr *probing) result(ep string) (httpapi.ProbeResult, bool) {
 		return httpapi.ProbeResult{}, false
 	}
 	return httpapi.ProbeResult{At: l.At, Alive: l.Alive, Code: l.Code, RTT: l.RTT, Misses: l.Misses}, true
-}
-
-func (pr *probing) metrics() []httpapi.Metric {
-	if pr == nil {
-		return nil
-	}
-	s := pr.p.Stats()
-	c := func(name, help string, v uint64) httpapi.Metric {
-		return httpapi.Metric{Name: name, Help: help, Type: "counter", Value: float64(v)}
-	}
-	out := []httpapi.Metric{
-		{Name: "deskwatch_sip_targets", Help: "Contacts probed with OPTIONS.", Type: "gauge", Value: float64(s.Targets)},
-		c("deskwatch_sip_probes_total", "OPTIONS probes sent.", s.Sent),
-		c("deskwatch_sip_answers_total", "Probes answered with a final response.", s.Answers),
-		c("deskwatch_sip_timeouts_total", "Probes not answered in time.", s.Timeouts),
-		c("deskwatch_sip_errors_total", "Probes failed on transport errors.", s.Errors),
-		c("deskwatch_sip_stray_total", "Packets on the probe port that answered no probe.", s.Stray),
-	}
-	const h = "deskwatch_sip_probe_rtt_seconds"
-	for _, b := range s.RTT.Buckets() {
-		out = append(out, httpapi.Metric{Name: h + "_bucket", Help: "Round trip of answered probes.", Type: "histogram",
-			Labels: map[string]string{"le": strconv.FormatFloat(b.Le, 'g', -1, 64)}, Value: float64(b.Count)})
-	}
-	out = append(out,
-		httpapi.Metric{Name: h + "_sum", Help: "Round trip of answered probes.", Type: "histogram", Value: s.RTT.Sum.Seconds()},
-		httpapi.Metric{Name: h + "_count", Help: "Round trip of answered probes.", Type: "histogram", Value: float64(s.RTT.Count)})
-	if pr.canary != nil {
-		cs := pr.canary.Status()
-		reg := 0.0
-		if cs.Registered {
-			reg = 1
-		}
-		out = append(out,
-			httpapi.Metric{Name: "deskwatch_sip_canary_registered", Help: "1 while deskwatch's own account is registered on the PBX.", Type: "gauge", Value: reg},
-			c("deskwatch_sip_canary_failures_total", "Canary REGISTERs refused or unanswered.", cs.Failures))
-	}
-	return out
 }

@@ -23,6 +23,7 @@ import (
 	"deskwatch/internal/monitor"
 	"deskwatch/internal/qualify"
 	"deskwatch/journal"
+	"deskwatch/metrics"
 	"deskwatch/service"
 	"deskwatch/store"
 	"deskwatch/web"
@@ -77,6 +78,8 @@ type Daemon struct {
 	journal  *journal.Journal
 	notifier *alerts.Notifier
 	alerts   *alerts.Runner
+
+	collectors []metrics.Collector // what /metrics shows, each declared where it is counted
 
 	srv        *http.Server
 	ln         net.Listener
@@ -136,6 +139,14 @@ func (d *Daemon) build() error {
 		return fmt.Errorf("alerts: %w", err)
 	}
 	d.alerts = alerts.NewRunner(alerts.NewEvaluator(cfg.AlertRules(), cfg.Location()), d.notifier, newAlertInput(cfg, d.mon, svc).input, time.Second, log.With().Str("component", "alerts").Logger())
+	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), d.ari, d.mon, d.notifier,
+		alerts.RuleMetrics(cfg.AlertRules()), svc.QuarterMetrics(time.Minute)}
+	if d.sip != nil {
+		d.collectors = append(d.collectors, d.sip.p)
+		if d.sip.canary != nil {
+			d.collectors = append(d.collectors, d.sip.canary)
+		}
+	}
 	return d.listen(svc, wss)
 }
 
@@ -317,7 +328,6 @@ type sipProbes interface {
 	probed(ep string) bool
 	contact(ep, uri string)
 	result(ep string) (httpapi.ProbeResult, bool)
-	metrics() []httpapi.Metric
 	healthz(m map[string]any)
 }
 
@@ -326,7 +336,6 @@ type noProbes struct{}
 func (noProbes) probed(string) bool                        { return false }
 func (noProbes) contact(string, string)                    {}
 func (noProbes) result(string) (httpapi.ProbeResult, bool) { return httpapi.ProbeResult{}, false }
-func (noProbes) metrics() []httpapi.Metric                 { return nil }
 func (noProbes) healthz(map[string]any)                    {}
 
 // routes puts the supervisors' board at "/" beside the API. Requests to the
@@ -351,39 +360,5 @@ func routes(api, board http.Handler, streams context.Context) http.Handler {
 
 // metrics are the daemon's Prometheus samples: ARI, the monitor, the
 // alert channels and the SIP probes.
-func (d *Daemon) metrics() []httpapi.Metric {
-	as, ms := d.ari.Stats(), d.mon.Stats()
-	b := func(v bool) float64 {
-		if v {
-			return 1
-		}
-		return 0
-	}
-	c := func(name, help string, v float64) httpapi.Metric {
-		return httpapi.Metric{Name: name, Help: help, Type: "counter", Value: v}
-	}
-	g := func(name, help string, v float64) httpapi.Metric {
-		return httpapi.Metric{Name: name, Help: help, Type: "gauge", Value: v}
-	}
-	out := []httpapi.Metric{
-		g("deskwatch_ari_connected", "1 while the ARI WebSocket is subscribed and snapshotted.", b(as.Connected)),
-		c("deskwatch_ari_messages_total", "ARI WebSocket messages read.", float64(as.Messages)),
-		c("deskwatch_ari_malformed_total", "ARI messages skipped as malformed.", float64(as.Malformed)),
-		c("deskwatch_ari_unknown_types_total", "ARI messages skipped for an unknown event type.", float64(as.UnknownTypes)),
-		c("deskwatch_ari_reconnects_total", "ARI connection attempts after the first.", float64(as.Reconnects)),
-		c("deskwatch_observations_total", "Observations processed by the monitor.", float64(ms.Observations)),
-		c("deskwatch_transitions_total", "Workstation state transitions decided.", float64(ms.Transitions)),
-		c("deskwatch_observations_ignored_total", "Observations for endpoints of no configured workstation.", float64(ms.Ignored)),
-		c("deskwatch_store_write_errors_total", "Failed writes to Redis (retried).", float64(ms.WriteErrors)),
-		g("deskwatch_store_queued_writes", "Writes waiting for Redis.", float64(ms.Queued)),
-		g("deskwatch_store_ok", "1 while writes to Redis succeed.", b(ms.StoreOK)),
-	}
-	for _, cs := range d.notifier.Stats() {
-		l := map[string]string{"channel": cs.Name, "kind": cs.Kind}
-		out = append(out,
-			httpapi.Metric{Name: "deskwatch_alerts_delivered_total", Help: "Alert notifications delivered.", Type: "counter", Labels: l, Value: float64(cs.Delivered)},
-			httpapi.Metric{Name: "deskwatch_alerts_failed_total", Help: "Alert notifications given up after retries.", Type: "counter", Labels: l, Value: float64(cs.Failed)},
-			httpapi.Metric{Name: "deskwatch_alerts_dropped_total", Help: "Alert notifications dropped on a full queue.", Type: "counter", Labels: l, Value: float64(cs.Dropped)})
-	}
-	return append(out, d.probes.metrics()...)
-}
+// metrics gathers every component's own collector.
+func (d *Daemon) metrics() []metrics.Metric { return metrics.Gather(d.collectors...) }

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/health"
+	"deskwatch/metrics"
 )
 
 // Store is what the monitor needs of persistence.
@@ -81,6 +82,8 @@ type Monitor struct {
 	tracker *health.Tracker
 	queue   []op
 
+	writeTime *metrics.Histogram // how long Redis takes to apply a batch
+
 	stats struct {
 		observations, transitions, ignored, writeErrors atomic.Int64
 		queued                                          atomic.Int64
@@ -107,7 +110,8 @@ func New(opt Options) *Monitor {
 	if opt.MaxQueue <= 0 {
 		opt.MaxQueue = 1_000_000
 	}
-	m := &Monitor{opt: opt, in: make(chan health.Observation, 4096), tracker: health.NewTracker(opt.Workstations)}
+	m := &Monitor{opt: opt, in: make(chan health.Observation, 4096), tracker: health.NewTracker(opt.Workstations),
+		writeTime: metrics.NewHistogram(metrics.LatencyBounds...)}
 	m.stats.lastWriteErr.Store("")
 	return m
 }
@@ -229,9 +233,11 @@ func (m *Monitor) flush(ctx context.Context) error {
 		if len(batch) == 0 {
 			return nil
 		}
+		t0 := time.Now()
 		if err := m.opt.Store.Apply(ctx, batch); err != nil {
 			return err
 		}
+		m.writeTime.Observe(time.Since(t0))
 		if m.opt.OnPersisted != nil {
 			m.opt.OnPersisted(batch)
 		}
