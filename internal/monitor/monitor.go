@@ -1,8 +1,10 @@
 // Package monitor is deskwatch's loop: it takes observations from the
 // sources, feeds the pure tracker, and persists what it decides. It owns the
 // tracker; readers get copies of its views. When Redis is unreachable the
-// decisions queue in order and are written when it is back: nothing is lost
-// and the loop never stops taking evidence.
+// decisions queue in memory, in order, and are written when it is back; the
+// loop never stops taking evidence. The queue lives only in this process:
+// a crash while Redis is down loses what it held, and past MaxQueue writes
+// the oldest is dropped (logged and counted).
 package monitor
 
 import (
