@@ -7,8 +7,8 @@
 //   - Evaluator: pure (no clock, no I/O). Evaluate(now, Input) looks at the
 //     monitor's view and returns firing and resolved Events.
 //   - Notifier: delivers each Event to its rule's channels (webhook JSON
-//     POST, e-mail over SMTP), one goroutine and one bounded queue per
-//     channel, with retries; it never blocks the evaluator.
+//     POST, e-mail over SMTP via go-mail), one goroutine and one bounded
+//     queue per channel, with retries; it never blocks the evaluator.
 //   - Runner: owns a ticker (default 1 s), calls the Input provider, feeds
 //     the evaluator and the notifier, stops on ctx.
 //
@@ -107,11 +107,13 @@
 //	         Delivery (same for every attempt),      to the backoff cap), 5xx
 //	         X-Deskwatch-Signature: sha256=<hex
 //	         HMAC-SHA256(key, body)> if secret_env
-//	email    EHLO, STARTTLS (required by default),   network errors, timeouts,       5xx replies (e.g. 535 bad
-//	         AUTH PLAIN (only over TLS, or to        4xx replies (e.g. 451)          password), no STARTTLS offered,
-//	         localhost), MAIL, RCPT, DATA: UTF-8                                     certificate errors
-//	         text, base64 body, RFC 2047 subject;
-//	         Russian first, then English
+//	email    TLS at once (tls: implicit, port 465)   network errors, timeouts,       5xx replies (e.g. 535 bad
+//	         or EHLO + STARTTLS (tls: starttls, the  4xx replies (e.g. 451)          password), no STARTTLS or AUTH
+//	         default elsewhere), AUTH PLAIN or LOGIN                                 mechanism offered, certificate
+//	         (only over TLS, or to localhost), MAIL,                                 errors, a TLS handshake with a
+//	         RCPT, DATA: UTF-8 text, base64 body,                                    plain server
+//	         RFC 2047 subject; Russian first, then
+//	         English
 //
 // Retries wait BackoffMin (1 s) doubling up to BackoffMax (30 s); retries is
 // the number after the first attempt (default 3). Every attempt of one event
@@ -150,8 +152,10 @@
 //	    email:
 //	      - name: duty-mail
 //	        smtp: mail.example.ru:587
-//	        starttls: true         # default true; must be true with username (except localhost)
-//	        username: deskwatch    # empty: no AUTH
+//	        tls: starttls          # starttls | implicit | none; default implicit on 465, else starttls
+//	        auth: plain            # plain | login | none; default plain with username
+//	        username: deskwatch    # empty: no AUTH; credentials only over TLS (or to localhost)
+//	        ca_file: /etc/deskwatch/smtp-ca.pem   # optional private CA (PEM), besides the system roots
 //	        password_env: DESKWATCH_SMTP_PASSWORD   # or password_file
 //	        from: "Deskwatch <deskwatch@example.ru>"
 //	        to: [duty@example.ru]

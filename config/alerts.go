@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -54,10 +56,17 @@ type WebhookConfig struct {
 
 // EmailConfig is an SMTP submission target.
 type EmailConfig struct {
-	Name     string `yaml:"name"`
-	SMTP     string `yaml:"smtp"`     // host:port, e.g. mail.example.ru:587
-	StartTLS *bool  `yaml:"starttls"` // default true; required for AUTH except on localhost
+	Name string `yaml:"name"`
+	SMTP string `yaml:"smtp"` // host:port, e.g. mail.example.ru:587
+	// TLS: starttls | implicit | none; default implicit on port 465,
+	// starttls elsewhere. none only without AUTH or to localhost.
+	TLS string `yaml:"tls"`
+	// StartTLS is the older spelling: true is TLS by port, false is none.
+	StartTLS *bool  `yaml:"starttls"`
+	Auth     string `yaml:"auth"`     // plain | login | none; default plain with username
 	Username string `yaml:"username"` // empty: no AUTH
+	// CAFile is a PEM bundle trusted besides the system roots (private CA).
+	CAFile string `yaml:"ca_file"`
 	// The password comes from exactly one of these when Username is set.
 	PasswordEnv  string        `yaml:"password_env"`
 	PasswordFile string        `yaml:"password_file"`
@@ -67,8 +76,34 @@ type EmailConfig struct {
 	Retries      *int          `yaml:"retries"` // after the first attempt; default 3
 }
 
+// TLSMode is the effective tls: as set, else from starttls, else by port
+// (465 speaks TLS from the first byte).
+func (e EmailConfig) TLSMode() string {
+	switch {
+	case e.TLS != "":
+		return e.TLS
+	case e.StartTLS != nil && !*e.StartTLS:
+		return alerts.TLSNone
+	}
+	if _, port, _ := net.SplitHostPort(e.SMTP); port == "465" {
+		return alerts.TLSImplicit
+	}
+	return alerts.TLSStartTLS
+}
+
 // UseStartTLS reports whether the session must be upgraded with STARTTLS.
-func (e EmailConfig) UseStartTLS() bool { return e.StartTLS == nil || *e.StartTLS }
+func (e EmailConfig) UseStartTLS() bool { return e.TLSMode() == alerts.TLSStartTLS }
+
+// AuthMode is the effective auth: as set, else plain with a username.
+func (e EmailConfig) AuthMode() string {
+	switch {
+	case e.Auth != "":
+		return e.Auth
+	case e.Username != "":
+		return alerts.AuthPlain
+	}
+	return alerts.AuthNone
+}
 
 // setDefaults fills timeouts and retries left empty.
 func (a *AlertsConfig) setDefaults() {
@@ -89,9 +124,8 @@ func (a *AlertsConfig) setDefaults() {
 		if e.Retries == nil {
 			e.Retries = ptr(alerts.DefaultRetries)
 		}
-		if e.StartTLS == nil {
-			e.StartTLS = ptr(true)
-		}
+		// tls and auth stay as written (Validate tells tls from starttls);
+		// TLSMode and AuthMode give the defaults.
 	}
 }
 
@@ -124,8 +158,15 @@ func (c *Config) AlertChannels() (alerts.Channels, error) {
 		out.Webhook = append(out.Webhook, o)
 	}
 	for _, e := range c.Alerts.Channels.Email {
-		o := alerts.EmailOptions{Name: e.Name, SMTP: e.SMTP, StartTLS: e.UseStartTLS(), Username: e.Username,
+		o := alerts.EmailOptions{Name: e.Name, SMTP: e.SMTP, TLS: e.TLSMode(), Auth: e.AuthMode(), Username: e.Username,
 			From: e.From, To: e.To, Timeout: e.Timeout, Retries: deref(e.Retries, alerts.DefaultRetries)}
+		if e.CAFile != "" {
+			pem, err := os.ReadFile(e.CAFile)
+			if err != nil {
+				return alerts.Channels{}, fmt.Errorf("alerts email %s: ca_file: %w", e.Name, err)
+			}
+			o.CACerts = pem
+		}
 		if e.Username != "" {
 			pw, err := readSecret(e.PasswordEnv, e.PasswordFile)
 			if err == nil && pw == "" {

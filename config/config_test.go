@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"deskwatch/alerts"
 	"deskwatch/health"
 )
 
@@ -361,7 +362,7 @@ func TestReadSecretWithoutSource(t *testing.T) {
 		t.Errorf("user without a password source: %v", err)
 	}
 	c.Alerts.Channels.Email[0].Username = ""
-	if ch, err := c.AlertChannels(); err != nil || ch.Email[0].Password != "" || ch.Email[0].Retries != 3 || !ch.Email[0].StartTLS {
+	if ch, err := c.AlertChannels(); err != nil || ch.Email[0].Password != "" || ch.Email[0].Retries != 3 || ch.Email[0].TLS != alerts.TLSStartTLS {
 		t.Errorf("no AUTH: %+v %v", ch, err)
 	}
 }

@@ -1,11 +1,13 @@
 package config
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/mail"
 	"net/textproto"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +17,11 @@ import (
 )
 
 const maxAlertRetries = 10
+
+var (
+	tlsModes  = []string{alerts.TLSStartTLS, alerts.TLSImplicit, alerts.TLSNone}
+	authModes = []string{alerts.AuthPlain, alerts.AuthLogin, alerts.AuthNone}
+)
 
 var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") // RFC 9110 token
 
@@ -203,8 +210,46 @@ func (v *validator) email(p string, e EmailConfig) {
 			v.addf(p+".password_file", "%v", err)
 		}
 	}
-	if e.Username != "" && !e.UseStartTLS() && host != "" && !isLocalhost(host) {
-		v.addf(p+".starttls", "must be true when username is set: the password is never sent unencrypted (except to localhost)")
+	v.emailSecurity(p, e, host)
+}
+
+// emailSecurity checks tls (or its older spelling starttls), auth and
+// ca_file: credentials never go over a plain link except to localhost.
+func (v *validator) emailSecurity(p string, e EmailConfig, host string) {
+	tlsPath, mode := p+".tls", e.TLSMode()
+	if e.TLS == "" && e.StartTLS != nil {
+		tlsPath = p + ".starttls"
+	}
+	switch {
+	case e.TLS != "" && e.StartTLS != nil:
+		v.addf(p+".starttls", "conflicts with tls: set only tls (starttls is its older spelling)")
+	case !slices.Contains(tlsModes, mode):
+		v.addf(tlsPath, "unknown mode %q: use %s", mode, strings.Join(tlsModes, ", "))
+	}
+	auth := e.AuthMode()
+	switch {
+	case !slices.Contains(authModes, auth):
+		v.addf(p+".auth", "unknown mechanism %q: use %s", auth, strings.Join(authModes, ", "))
+	case auth != alerts.AuthNone && e.Username == "":
+		v.addf(p+".username", "is required with auth: %s", auth)
+	case auth == alerts.AuthNone && e.Username != "":
+		v.addf(p+".auth", "is none, yet username is set: use plain or login, or remove username")
+	case auth != alerts.AuthNone && mode == alerts.TLSNone && host != "" && !isLocalhost(host):
+		if tlsPath == p+".starttls" {
+			v.addf(tlsPath, "must be true when username is set: the password is never sent unencrypted (except to localhost)")
+		} else {
+			v.addf(tlsPath, "must be starttls or implicit when username is set: the password is never sent unencrypted (except to localhost)")
+		}
+	}
+	if e.CAFile == "" {
+		return
+	}
+	if mode == alerts.TLSNone {
+		v.addf(p+".ca_file", "has no use with tls: none")
+	} else if pem, err := os.ReadFile(e.CAFile); err != nil {
+		v.addf(p+".ca_file", "cannot read it: %v", err)
+	} else if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		v.addf(p+".ca_file", "%s holds no PEM certificate", e.CAFile)
 	}
 }
 
