@@ -105,8 +105,10 @@
 //	webhook  POST JSON Event, timeout per attempt;   network errors, timeouts, 408,  other 4xx, 3xx (redirects are
 //	         X-Deskwatch-Event, X-Deskwatch-         429 (Retry-After honoured up    not followed)
 //	         Delivery (same for every attempt),      to the backoff cap), 5xx
-//	         X-Deskwatch-Signature: sha256=<hex
-//	         HMAC-SHA256(key, body)> if secret_env
+//	         X-Deskwatch-Timestamp (this attempt's
+//	         Unix seconds), X-Deskwatch-Signature:
+//	         sha256=<hex HMAC-SHA256(key,
+//	         "ts.delivery.body")> if secret_env
 //	email    TLS at once (tls: implicit, port 465)   network errors, timeouts,       5xx replies (e.g. 535 bad
 //	         or EHLO + STARTTLS (tls: starttls, the  4xx replies (e.g. 451)          password), no STARTTLS or AUTH
 //	         default elsewhere), AUTH PLAIN or LOGIN                                 mechanism offered, certificate
@@ -118,7 +120,9 @@
 // Retries wait BackoffMin (1 s) doubling up to BackoffMax (30 s); retries is
 // the number after the first attempt (default 3). Every attempt of one event
 // carries the same delivery id (webhook header, e-mail Message-ID), so a
-// receiver can drop the duplicate a lost answer may cause; a resolution's
+// receiver can drop the duplicate a lost answer may cause (and, with the
+// signed timestamp, refuse a replayed request: README, "Webhook
+// signatures"); a resolution's
 // e-mail refers to its firing's (In-Reply-To) so mail clients thread them.
 // Each channel has its own queue (default 64 events): a slow or failing
 // receiver delays only itself; when its queue is full the event is dropped

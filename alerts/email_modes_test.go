@@ -87,11 +87,7 @@ func TestEmailPrivateCA(t *testing.T) {
 // sends it a firing and waits until that is delivered.
 func deliverOne(t *testing.T, chans Channels, log zerolog.Logger, opt NotifierOptions) *Notifier {
 	t.Helper()
-	n, err := NewNotifier(chans, log, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startNotifier(t, n)
+	n := runNew(t, chans, log, opt)
 	name := n.order[0].name
 	fire, _ := sampleEvents(name)
 	n.Send(fire)

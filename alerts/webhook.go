@@ -18,7 +18,8 @@ import (
 
 // Webhook request headers set by deskwatch.
 const (
-	HeaderSignature = "X-Deskwatch-Signature" // sha256=<hex HMAC-SHA256(key, body)>
+	HeaderSignature = "X-Deskwatch-Signature" // sha256=<hex HMAC-SHA256(key, timestamp.delivery.body)>
+	HeaderTimestamp = "X-Deskwatch-Timestamp" // Unix seconds of this attempt
 	HeaderEvent     = "X-Deskwatch-Event"     // firing | resolved
 	HeaderDelivery  = "X-Deskwatch-Delivery"  // same for every attempt of one event
 )
@@ -33,7 +34,7 @@ type WebhookOptions struct {
 	// are never logged.
 	Headers map[string]string
 	// Secret, if set, is the HMAC key: every request then carries
-	// X-Deskwatch-Signature: sha256=<hex of HMAC-SHA256(key, body)>.
+	// X-Deskwatch-Signature (see Sign).
 	Secret []byte
 }
 
@@ -49,10 +50,13 @@ func newWebhook(cfg WebhookOptions, client *http.Client) *webhook {
 	return &webhook{cfg: cfg, client: client}
 }
 
-// Sign returns the X-Deskwatch-Signature value for body: receivers compute
-// it with their copy of the key and compare with hmac.Equal.
-func Sign(key, body []byte) string {
+// Sign returns the X-Deskwatch-Signature value of one attempt: the HMAC
+// covers its timestamp and the delivery id as well as the body, so that a
+// receiver that refuses old timestamps and ids it has seen cannot be fed a
+// captured request again (README: "Webhook signatures").
+func Sign(key []byte, timestamp, delivery string, body []byte) string {
 	m := hmac.New(sha256.New, key)
+	m.Write([]byte(timestamp + "." + delivery + "."))
 	m.Write(body)
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
@@ -73,10 +77,14 @@ func (w *webhook) deliver(ctx context.Context, ev Event) (bool, time.Duration, e
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", "deskwatch")
+	// A retry keeps the delivery id but gets a fresh timestamp: it is a new
+	// request, not a replay.
+	id, ts := deliveryID(ev, ev.Kind), strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set(HeaderEvent, ev.Kind)
-	req.Header.Set(HeaderDelivery, deliveryID(ev, ev.Kind))
+	req.Header.Set(HeaderDelivery, id)
+	req.Header.Set(HeaderTimestamp, ts)
 	if len(w.cfg.Secret) > 0 {
-		req.Header.Set(HeaderSignature, Sign(w.cfg.Secret, body))
+		req.Header.Set(HeaderSignature, Sign(w.cfg.Secret, ts, id, body))
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {

@@ -27,7 +27,7 @@ var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") // RFC 9110
 
 // reservedHeaders are set by the notifier and cannot be configured.
 var reservedHeaders = []string{"Content-Type", "Content-Length", "Host", "User-Agent",
-	"X-Deskwatch-Signature", "X-Deskwatch-Event", "X-Deskwatch-Delivery"}
+	alerts.HeaderSignature, alerts.HeaderTimestamp, alerts.HeaderEvent, alerts.HeaderDelivery}
 
 // alerts checks the alerts section. Fields left empty are checked as their
 // defaults, and the secrets must be readable now, like the rest of the file.
