@@ -102,13 +102,15 @@
 //
 //	channel  request                                 retried                         not retried
 //	-------  --------------------------------------  ------------------------------  --------------------------------
-//	webhook  POST JSON Event, timeout per attempt;   network errors, timeouts, 408,  other 4xx, 3xx (redirects are
-//	         X-Deskwatch-Event, X-Deskwatch-         429 (Retry-After honoured up    not followed)
-//	         Delivery (same for every attempt),      to the backoff cap), 5xx
-//	         X-Deskwatch-Timestamp (this attempt's
-//	         Unix seconds), X-Deskwatch-Signature:
-//	         sha256=<hex HMAC-SHA256(key,
-//	         "ts.delivery.body")> if secret_env
+//	webhook  POST the JSON Event (or a body          network errors, timeouts, 408,  other 4xx, 3xx (redirects are
+//	         template's output, ParseBodyTemplate),  429 (Retry-After honoured up    not followed)
+//	         timeout per attempt; X-Deskwatch-       to the backoff cap), 5xx
+//	         Event, X-Deskwatch-Delivery (same for
+//	         every attempt), X-Deskwatch-Timestamp
+//	         (this attempt's Unix seconds),
+//	         X-Deskwatch-Signature: sha256=<hex
+//	         HMAC-SHA256(key, "ts.delivery.body")>
+//	         if secret_env
 //	email    TLS at once (tls: implicit, port 465)   network errors, timeouts,       5xx replies (e.g. 535 bad
 //	         or EHLO + STARTTLS (tls: starttls, the  4xx replies (e.g. 451)          password), no STARTTLS or AUTH
 //	         default elsewhere), AUTH PLAIN or LOGIN                                 mechanism offered, certificate

@@ -80,8 +80,8 @@ type channel struct {
 	d          deliverer
 	log        zerolog.Logger
 
-	delivered, failed, retried, dropped atomic.Uint64
-	lastErr                             atomic.Pointer[string]
+	delivered, failed, retried, dropped, templateFailed atomic.Uint64
+	lastErr                                             atomic.Pointer[string]
 }
 
 // ChannelStats are one channel's counters.
@@ -92,8 +92,12 @@ type ChannelStats struct {
 	Failed    uint64 // events given up on (permanent error or retries spent)
 	Retried   uint64 // attempts that were retried
 	Dropped   uint64 // events dropped because the queue was full
-	Queued    int    // events waiting now
-	LastError string // of the last failed attempt ("" if none)
+	// TemplateFailed counts webhook events whose body template failed:
+	// they went as the JSON Event, and count as delivered or failed by
+	// the receiver's answer to that.
+	TemplateFailed uint64
+	Queued         int    // events waiting now
+	LastError      string // of the last failed attempt ("" if none)
 }
 
 // NewNotifier builds the channels (which must be valid). It never puts a
@@ -122,14 +126,24 @@ func NewNotifier(chans Channels, log zerolog.Logger, opt NotifierOptions) (*Noti
 		}
 	}
 	n := &Notifier{log: log, opt: opt, chans: map[string]*channel{}}
-	add := func(name, kind string, retries int, d deliverer) {
+	add := func(name, kind string, retries int, d deliverer) *channel {
 		ch := &channel{name: name, kind: kind, retries: retries, q: make(chan Event, opt.QueueSize), d: d,
 			log: log.With().Str("channel", name).Str("channel_kind", kind).Logger()}
 		n.chans[name] = ch
 		n.order = append(n.order, ch)
+		return ch
 	}
 	for _, w := range chans.Webhook {
-		add(w.Name, "webhook", w.Retries, newWebhook(w, opt.HTTPClient))
+		ch := add(w.Name, "webhook", w.Retries, nil)
+		d, err := newWebhook(w, opt.HTTPClient, opt.Location, func(ev Event, err error) {
+			ch.templateFailed.Add(1)
+			ch.log.Error().Err(err).Str("alert", ev.ID).Str("event", ev.Kind).
+				Msg("webhook body template failed: sending the JSON event instead")
+		})
+		if err != nil {
+			return nil, fmt.Errorf("alerts webhook %s: %w", w.Name, err)
+		}
+		ch.d = d
 	}
 	for _, e := range chans.Email {
 		d, err := newMailer(e, opt)
@@ -260,7 +274,7 @@ func (n *Notifier) Stats() []ChannelStats {
 	out := make([]ChannelStats, 0, len(n.order))
 	for _, ch := range n.order {
 		s := ChannelStats{Name: ch.name, Kind: ch.kind, Delivered: ch.delivered.Load(), Failed: ch.failed.Load(),
-			Retried: ch.retried.Load(), Dropped: ch.dropped.Load(), Queued: len(ch.q)}
+			Retried: ch.retried.Load(), Dropped: ch.dropped.Load(), TemplateFailed: ch.templateFailed.Load(), Queued: len(ch.q)}
 		if p := ch.lastErr.Load(); p != nil {
 			s.LastError = *p
 		}

@@ -52,6 +52,10 @@ type WebhookConfig struct {
 	Headers map[string]string `yaml:"headers"`
 	// SecretEnv, if set, names an environment variable holding the HMAC key.
 	SecretEnv string `yaml:"secret_env"`
+	// Template renders the body instead of the JSON event (alerts.
+	// ParseBodyTemplate), sent as ContentType (default JSON).
+	Template    string `yaml:"template"`
+	ContentType string `yaml:"content_type"`
 }
 
 // EmailConfig is an SMTP submission target.
@@ -147,7 +151,8 @@ func (c *Config) AlertRules() []alerts.Rule {
 func (c *Config) AlertChannels() (alerts.Channels, error) {
 	var out alerts.Channels
 	for _, w := range c.Alerts.Channels.Webhook {
-		o := alerts.WebhookOptions{Name: w.Name, URL: w.URL, Timeout: w.Timeout, Retries: deref(w.Retries, alerts.DefaultRetries), Headers: w.Headers}
+		o := alerts.WebhookOptions{Name: w.Name, URL: w.URL, Timeout: w.Timeout, Retries: deref(w.Retries, alerts.DefaultRetries), Headers: w.Headers,
+			Template: w.Template, ContentType: w.ContentType}
 		if w.SecretEnv != "" {
 			s, err := readSecret(w.SecretEnv, "")
 			if err != nil {

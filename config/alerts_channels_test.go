@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -152,5 +153,108 @@ channels:
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("paths:\n got  %q\n want %q", got, want)
+	}
+}
+
+// lineOf is the 1-based line of the first line of text holding s.
+func lineOf(t *testing.T, text, s string) int {
+	t.Helper()
+	i := strings.Index(text, s)
+	if i < 0 {
+		t.Fatalf("%q not in the file", s)
+	}
+	return strings.Count(text[:i], "\n") + 1
+}
+
+func TestWebhookTemplateConfig(t *testing.T) {
+	file := withAlerts(t, `
+rules:
+  - {name: blind, kind: monitor_blind, channels: [chat]}
+channels:
+  webhook:
+    - name: chat
+      url: https://chat.example.ru/hooks/xyz
+      template: |
+        {"text": {{json (text "ru" .)}},
+         "since": {{json (time .Since)}}}
+      content_type: "application/json"
+`)
+	c, err := Parse([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := c.AlertChannels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := ch.Webhook[0]; !strings.HasPrefix(w.Template, `{"text": {{json`) || w.ContentType != "application/json" {
+		t.Fatalf("webhook %+v", w)
+	}
+
+	// A template problem points at its own line of the file.
+	bad := withAlerts(t, `
+rules:
+  - {name: blind, kind: monitor_blind, channels: [a, b, c, d]}
+channels:
+  webhook:
+    - name: a
+      url: https://chat.example.ru/a
+      template: |
+        {"text":
+         {{json .SummaryRU}
+        }
+    - name: b
+      url: https://chat.example.ru/b
+      template: |
+        {"text": {{json .SummaryRU}},
+
+         "kind": {{.Knd}}}
+    - {name: c, url: "https://chat.example.ru/c", template: "{{.Nope}}", content_type: "no/such; ="}
+    - {name: d, url: "https://chat.example.ru/d", content_type: text/plain}
+`)
+	_, err = Parse([]byte(bad))
+	t.Log(err)
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		t.Fatalf("%T %v", err, err)
+	}
+	want := map[string]int{
+		"alerts.channels.webhook[0].template":     lineOf(t, bad, "{{json .SummaryRU}\n"),
+		"alerts.channels.webhook[1].template":     lineOf(t, bad, `"kind": {{.Knd}}`),
+		"alerts.channels.webhook[2].template":     lineOf(t, bad, "name: c,"),
+		"alerts.channels.webhook[2].content_type": lineOf(t, bad, "name: c,"),
+		"alerts.channels.webhook[3].content_type": lineOf(t, bad, "name: d,"),
+	}
+	got := map[string]int{}
+	for _, e := range joined.Unwrap() {
+		if p, ok := e.(*problem); ok {
+			got[p.path] = p.line
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("problems at %v, want %v", got, want)
+	}
+	if !strings.Contains(err.Error(), "template line 2: bad character") || !strings.Contains(err.Error(), "can't evaluate field Knd") {
+		t.Fatalf("messages: %v", err)
+	}
+}
+
+// The README's template example is a valid channel.
+func TestREADMETemplateExample(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, _ := strings.Cut(string(b), "```yaml\nchannels:\n  webhook:\n    - name: chat\n")
+	block, _, ok := strings.Cut(block, "```\n")
+	if !ok {
+		t.Fatal("README.md has no template example")
+	}
+	c, err := Parse([]byte(withAlerts(t, "rules:\n  - {name: blind, kind: monitor_blind, channels: [chat]}\nchannels:\n  webhook:\n    - name: chat\n"+block)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Alerts.Channels.Webhook[0].Template, `(text "ru" .)`) {
+		t.Fatalf("template %q", c.Alerts.Channels.Webhook[0].Template)
 	}
 }

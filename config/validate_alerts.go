@@ -2,7 +2,9 @@ package config
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/mail"
 	"net/textproto"
@@ -170,6 +172,31 @@ func (v *validator) webhook(p string, w WebhookConfig) {
 	if w.SecretEnv != "" {
 		v.alertSecretEnv(p+".secret_env", w.SecretEnv, "the HMAC key")
 	}
+	if w.Template != "" {
+		v.bodyTemplate(p+".template", w.Template)
+	}
+	if w.ContentType != "" {
+		if w.Template == "" {
+			v.addf(p+".content_type", "is only for a body template (the JSON event is always %s)", alerts.DefaultWebhookContentType)
+		} else if _, _, err := mime.ParseMediaType(w.ContentType); err != nil || strings.ContainsAny(w.ContentType, "\r\n") {
+			v.addf(p+".content_type", "%q is not a media type, e.g. text/plain; charset=utf-8", w.ContentType)
+		}
+	}
+}
+
+// bodyTemplate reports a template that does not parse, or fails on a
+// sample event, at its own line in the file when it is a block (|).
+func (v *validator) bodyTemplate(path, text string) {
+	_, err := alerts.ParseBodyTemplate(text, v.c.Location())
+	if err == nil {
+		return
+	}
+	line := v.c.line(path)
+	var te *alerts.TemplateError
+	if first, ok := v.c.blocks[path]; ok && errors.As(err, &te) && te.Line > 0 {
+		line = first + te.Line - 1
+	}
+	v.errs = append(v.errs, &problem{path: path, line: line, msg: err.Error()})
 }
 
 func (v *validator) email(p string, e EmailConfig) {
