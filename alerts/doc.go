@@ -7,8 +7,9 @@
 //   - Evaluator: pure (no clock, no I/O). Evaluate(now, Input) looks at the
 //     monitor's view and returns firing and resolved Events.
 //   - Notifier: delivers each Event to its rule's channels (webhook JSON
-//     POST, e-mail over SMTP via go-mail), one goroutine and one bounded
-//     queue per channel, with retries; it never blocks the evaluator.
+//     POST, e-mail over SMTP via go-mail, Telegram bot message), one
+//     goroutine and one bounded queue per channel, with retries; it never
+//     blocks the evaluator.
 //   - Runner: owns a ticker (default 1 s), calls the Input provider, feeds
 //     the evaluator and the notifier, stops on ctx.
 //
@@ -118,6 +119,10 @@
 //	         RCPT, DATA: UTF-8 text, base64 body,                                    plain server
 //	         RFC 2047 subject; Russian first, then
 //	         English
+//	telegram POST {base_url}/bot<token>/           network errors, timeouts, 429   400 (chat not found, bad text),
+//	         sendMessage: chat_id, HTML text (bold   (retry_after honoured up to     401, 403 (bot blocked or not in
+//	         status, summary, details), Russian or   the backoff cap), 5xx           the chat), other 4xx: logged
+//	         English (lang), cut to one message                                      with Telegram's description
 //
 // Retries wait BackoffMin (1 s) doubling up to BackoffMax (30 s); retries is
 // the number after the first attempt (default 3). Every attempt of one event
@@ -129,8 +134,8 @@
 // Each channel has its own queue (default 64 events): a slow or failing
 // receiver delays only itself; when its queue is full the event is dropped
 // for that channel, counted and logged. Failures are logged and counted
-// (Notifier.Stats); secrets (passwords, HMAC keys, header values) never
-// appear in logs or errors.
+// (Notifier.Stats); secrets (passwords, HMAC keys, header values, bot
+// tokens, which sit in the Bot API's URL) never appear in logs or errors.
 //
 // # Configuration
 //
@@ -166,6 +171,14 @@
 //	        from: "Deskwatch <deskwatch@example.ru>"
 //	        to: [duty@example.ru]
 //	        timeout: 30s           # whole session (default 30s)
+//	        retries: 3             # default 3
+//	    telegram:
+//	      - name: duty-tg
+//	        chat_id: "-1001234567890"             # or "@channelname"
+//	        token_env: DESKWATCH_TELEGRAM_TOKEN   # or token_file
+//	        lang: ru               # ru (default) | en
+//	        base_url: https://api.telegram.org    # default
+//	        timeout: 10s           # per attempt (default 10s)
 //	        retries: 3             # default 3
 //
 // The config package reads and checks this section with the rest of the

@@ -28,11 +28,12 @@ const (
 )
 
 // Channels are the delivery targets, with their secrets already read (the
-// config package builds them from the file). Names are unique across both
+// config package builds them from the file). Names are unique across all
 // lists.
 type Channels struct {
-	Webhook []WebhookOptions
-	Email   []EmailOptions
+	Webhook  []WebhookOptions
+	Email    []EmailOptions
+	Telegram []TelegramOptions
 }
 
 // NotifierOptions tune a Notifier; zero values take the defaults.
@@ -42,15 +43,15 @@ type NotifierOptions struct {
 	QueueSize int
 	// BackoffMin is the wait before the first retry (default 1s); it
 	// doubles up to BackoffMax (default 30s). A Retry-After from a webhook
-	// receiver is honoured up to BackoffMax.
+	// receiver, or Telegram's retry_after, is honoured up to BackoffMax.
 	BackoffMin, BackoffMax time.Duration
-	// Location shows times in e-mail bodies (default UTC).
+	// Location shows times in e-mail, Telegram and template text (default UTC).
 	Location *time.Location
 	// TLSConfig is used for SMTP STARTTLS (ServerName defaults to the SMTP
 	// host). Nil: the system roots. Tests pass one trusting their server.
 	TLSConfig *tls.Config
-	// HTTPClient for webhooks; nil: a client that does not follow redirects.
-	// Timeouts come from each webhook's timeout.
+	// HTTPClient for webhooks and Telegram; nil: a client that does not
+	// follow redirects. Timeouts come from each channel's timeout.
 	HTTPClient *http.Client
 	// Hostname is the EHLO name (default os.Hostname()).
 	Hostname string
@@ -87,7 +88,7 @@ type channel struct {
 // ChannelStats are one channel's counters.
 type ChannelStats struct {
 	Name      string
-	Kind      string // webhook | email
+	Kind      string // webhook | email | telegram
 	Delivered uint64 // events delivered
 	Failed    uint64 // events given up on (permanent error or retries spent)
 	Retried   uint64 // attempts that were retried
@@ -151,6 +152,13 @@ func NewNotifier(chans Channels, log zerolog.Logger, opt NotifierOptions) (*Noti
 			return nil, fmt.Errorf("alerts email %s: %w", e.Name, err)
 		}
 		add(e.Name, "email", e.Retries, d)
+	}
+	for _, tg := range chans.Telegram {
+		d, err := newTelegram(tg, opt.HTTPClient, opt.Location)
+		if err != nil {
+			return nil, fmt.Errorf("alerts telegram %s: %w", tg.Name, err)
+		}
+		add(tg.Name, "telegram", tg.Retries, d)
 	}
 	return n, nil
 }
@@ -269,7 +277,7 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, ev Event) {
 }
 
 // Stats returns each channel's counters in configuration order (webhooks,
-// then e-mail). Safe from any goroutine.
+// then e-mail, then Telegram). Safe from any goroutine.
 func (n *Notifier) Stats() []ChannelStats {
 	out := make([]ChannelStats, 0, len(n.order))
 	for _, ch := range n.order {

@@ -87,6 +87,7 @@ func TestWebhookTemplateFallsBackToJSON(t *testing.T) {
 	cfg := hookConfig(srv.URL, 2, 0)
 	cfg.Webhook[0].Template = `{{(index .Desks 0).Name}}`
 	cfg.Webhook[0].ContentType = "text/plain"
+	cfg.Webhook[0].Secret = []byte("hook-secret-value")
 	var logs logtest.Buffer
 	n := runNew(t, cfg, zerolog.New(&logs), fastOptions())
 	blind := Event{ID: "blind/monitor", Kind: EventFiring, Rule: "blind", RuleKind: KindMonitorBlind,
@@ -102,7 +103,7 @@ func TestWebhookTemplateFallsBackToJSON(t *testing.T) {
 	if s := stats(n, "hook"); s.TemplateFailed != 1 || s.Failed != 0 || s.Retried != 1 {
 		t.Fatalf("stats %+v", s)
 	}
-	if l := logs.String(); strings.Count(l, "body template failed") != 1 || !strings.Contains(l, "index of untyped nil") && !strings.Contains(l, "out of range") {
+	if l := logs.String(); strings.Count(l, "body template failed") != 1 || strings.Contains(l, "hook-secret-value") || !strings.Contains(l, "index of untyped nil") && !strings.Contains(l, "out of range") {
 		t.Fatalf("logs:\n%s", l)
 	}
 }

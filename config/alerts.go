@@ -34,11 +34,25 @@ type AlertRule struct {
 	Channels []string      `yaml:"channels"`
 }
 
-// ChannelsConfig are the delivery targets; names are unique across both
+// ChannelsConfig are the delivery targets; names are unique across all
 // lists.
 type ChannelsConfig struct {
-	Webhook []WebhookConfig `yaml:"webhook"`
-	Email   []EmailConfig   `yaml:"email"`
+	Webhook  []WebhookConfig  `yaml:"webhook"`
+	Email    []EmailConfig    `yaml:"email"`
+	Telegram []TelegramConfig `yaml:"telegram"`
+}
+
+// TelegramConfig is a chat that a bot writes to.
+type TelegramConfig struct {
+	Name    string `yaml:"name"`
+	BaseURL string `yaml:"base_url"` // Bot API; default https://api.telegram.org
+	// The bot token comes from exactly one of these; it is never logged.
+	TokenEnv  string        `yaml:"token_env"`
+	TokenFile string        `yaml:"token_file"`
+	ChatID    string        `yaml:"chat_id"` // -100... for a group, or @channel
+	Lang      string        `yaml:"lang"`    // ru (default) or en
+	Timeout   time.Duration `yaml:"timeout"` // per attempt; default 10s
+	Retries   *int          `yaml:"retries"` // after the first attempt; default 3
 }
 
 // WebhookConfig is a JSON POST receiver.
@@ -113,23 +127,29 @@ func (e EmailConfig) AuthMode() string {
 func (a *AlertsConfig) setDefaults() {
 	for i := range a.Channels.Webhook {
 		w := &a.Channels.Webhook[i]
-		if w.Timeout == 0 {
-			w.Timeout = alerts.DefaultWebhookTimeout
-		}
-		if w.Retries == nil {
-			w.Retries = ptr(alerts.DefaultRetries)
-		}
+		timeoutRetries(&w.Timeout, &w.Retries, alerts.DefaultWebhookTimeout)
 	}
 	for i := range a.Channels.Email {
 		e := &a.Channels.Email[i]
-		if e.Timeout == 0 {
-			e.Timeout = alerts.DefaultEmailTimeout
-		}
-		if e.Retries == nil {
-			e.Retries = ptr(alerts.DefaultRetries)
-		}
+		timeoutRetries(&e.Timeout, &e.Retries, alerts.DefaultEmailTimeout)
 		// tls and auth stay as written (Validate tells tls from starttls);
 		// TLSMode and AuthMode give the defaults.
+	}
+	for i := range a.Channels.Telegram {
+		tg := &a.Channels.Telegram[i]
+		timeoutRetries(&tg.Timeout, &tg.Retries, alerts.DefaultTelegramTimeout)
+		if tg.BaseURL == "" {
+			tg.BaseURL = alerts.DefaultTelegramURL
+		}
+	}
+}
+
+func timeoutRetries(timeout *time.Duration, retries **int, def time.Duration) {
+	if *timeout == 0 {
+		*timeout = def
+	}
+	if *retries == nil {
+		*retries = ptr(alerts.DefaultRetries)
 	}
 }
 
@@ -173,12 +193,9 @@ func (c *Config) AlertChannels() (alerts.Channels, error) {
 			o.CACerts = pem
 		}
 		if e.Username != "" {
-			pw, err := readSecret(e.PasswordEnv, e.PasswordFile)
-			if err == nil && pw == "" {
-				// A user without a password must not log in with "" (Validate
-				// says so first when the config comes from a file).
-				err = errors.New("no secret source")
-			}
+			// A user without a password must not log in with "" (Validate
+			// says so first when the config comes from a file).
+			pw, err := requiredSecret(e.PasswordEnv, e.PasswordFile)
 			if err != nil {
 				return alerts.Channels{}, fmt.Errorf("alerts email %s: password: %w", e.Name, err)
 			}
@@ -186,7 +203,26 @@ func (c *Config) AlertChannels() (alerts.Channels, error) {
 		}
 		out.Email = append(out.Email, o)
 	}
+	for _, tg := range c.Alerts.Channels.Telegram {
+		o := alerts.TelegramOptions{Name: tg.Name, BaseURL: tg.BaseURL, ChatID: tg.ChatID, Lang: tg.Lang,
+			Timeout: tg.Timeout, Retries: deref(tg.Retries, alerts.DefaultRetries)}
+		token, err := requiredSecret(tg.TokenEnv, tg.TokenFile)
+		if err != nil {
+			return alerts.Channels{}, fmt.Errorf("alerts telegram %s: token: %w", tg.Name, err)
+		}
+		o.Token = token
+		out.Telegram = append(out.Telegram, o)
+	}
 	return out, nil
+}
+
+// requiredSecret is readSecret where no source is an error too.
+func requiredSecret(env, file string) (string, error) {
+	s, err := readSecret(env, file)
+	if err == nil && s == "" {
+		err = errors.New("no secret source")
+	}
+	return s, err
 }
 
 func deref[T any](p *T, def T) T {
@@ -203,16 +239,21 @@ func (a *AlertsConfig) MarshalZerologObject(e *zerolog.Event) {
 	for i, r := range a.Rules {
 		rules[i] = r.Name + ":" + r.Kind
 	}
-	var webhooks, emails []string
-	for _, w := range a.Channels.Webhook {
-		host := "?"
-		if u, err := url.Parse(w.URL); err == nil {
-			host = u.Host
+	host := func(s string) string {
+		if u, err := url.Parse(s); err == nil {
+			return u.Host
 		}
-		webhooks = append(webhooks, w.Name+"→"+host)
+		return "?"
+	}
+	var webhooks, emails, telegram []string
+	for _, w := range a.Channels.Webhook {
+		webhooks = append(webhooks, w.Name+"→"+host(w.URL))
 	}
 	for _, m := range a.Channels.Email {
 		emails = append(emails, m.Name+"→"+m.SMTP)
 	}
-	e.Strs("rules", rules).Strs("webhooks", webhooks).Strs("email", emails)
+	for _, tg := range a.Channels.Telegram {
+		telegram = append(telegram, tg.Name+"→"+host(tg.BaseURL)+" chat "+tg.ChatID)
+	}
+	e.Strs("rules", rules).Strs("webhooks", webhooks).Strs("email", emails).Strs("telegram", telegram)
 }

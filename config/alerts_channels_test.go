@@ -54,6 +54,21 @@ func problemPaths(t *testing.T, section string) []string {
 	return got
 }
 
+// parseChannels parses the example with section as its alerts and reads
+// the channels.
+func parseChannels(t *testing.T, section string) (*Config, alerts.Channels) {
+	t.Helper()
+	c, err := Parse([]byte(withAlerts(t, section)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := c.AlertChannels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, ch
+}
+
 // testCAFile writes a self-signed CA certificate in PEM and returns its path.
 func testCAFile(t *testing.T) string {
 	t.Helper()
@@ -95,7 +110,7 @@ func TestEmailTLSAndAuthDefaults(t *testing.T) {
 func TestAlertsEmailSecurity(t *testing.T) {
 	t.Setenv("DESKWATCH_SMTP_PASSWORD", "p")
 	ca := testCAFile(t)
-	c, err := Parse([]byte(withAlerts(t, `
+	_, ch := parseChannels(t, `
 rules:
   - {name: blind, kind: monitor_blind, channels: [yandex]}
 channels:
@@ -108,14 +123,7 @@ channels:
       ca_file: `+ca+`
       from: deskwatch@yandex.ru
       to: [duty@example.ru]
-`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := c.AlertChannels()
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	if e := ch.Email[0]; e.TLS != alerts.TLSImplicit || e.Auth != alerts.AuthLogin || !strings.Contains(string(e.CACerts), "BEGIN CERTIFICATE") {
 		t.Fatalf("email %+v", e)
 	}
@@ -167,7 +175,7 @@ func lineOf(t *testing.T, text, s string) int {
 }
 
 func TestWebhookTemplateConfig(t *testing.T) {
-	file := withAlerts(t, `
+	_, ch := parseChannels(t, `
 rules:
   - {name: blind, kind: monitor_blind, channels: [chat]}
 channels:
@@ -179,14 +187,6 @@ channels:
          "since": {{json (time .Since)}}}
       content_type: "application/json"
 `)
-	c, err := Parse([]byte(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := c.AlertChannels()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if w := ch.Webhook[0]; !strings.HasPrefix(w.Template, `{"text": {{json`) || w.ContentType != "application/json" {
 		t.Fatalf("webhook %+v", w)
 	}
@@ -212,7 +212,7 @@ channels:
     - {name: c, url: "https://chat.example.ru/c", template: "{{.Nope}}", content_type: "no/such; ="}
     - {name: d, url: "https://chat.example.ru/d", content_type: text/plain}
 `)
-	_, err = Parse([]byte(bad))
+	_, err := Parse([]byte(bad))
 	t.Log(err)
 	var joined interface{ Unwrap() []error }
 	if !errors.As(err, &joined) {
@@ -256,5 +256,88 @@ func TestREADMETemplateExample(t *testing.T) {
 	}
 	if !strings.Contains(c.Alerts.Channels.Webhook[0].Template, `(text "ru" .)`) {
 		t.Fatalf("template %q", c.Alerts.Channels.Webhook[0].Template)
+	}
+}
+
+func TestAlertsTelegram(t *testing.T) {
+	t.Setenv("DW_TG_TOKEN", "123456:AAE-abc_def")
+	t.Setenv("DW_TG_BAD", "not a token")
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	junkFile := filepath.Join(dir, "junk")
+	for p, s := range map[string]string{tokenFile: "123456:AAE-from-file\n", junkFile: "bot123456:x/y\n"} {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, ch := parseChannels(t, `
+rules:
+  - {name: blind, kind: monitor_blind, channels: [tg, tg-en]}
+channels:
+  telegram:
+    - name: tg
+      chat_id: "-1001234567890"
+      token_env: DW_TG_TOKEN
+    - {name: tg-en, chat_id: "@duty_channel", token_file: `+tokenFile+`, lang: en, base_url: "http://127.0.0.1:8081/tg", retries: 0, timeout: 3s}
+`)
+	ru, en := ch.Telegram[0], ch.Telegram[1]
+	if ru.Token != "123456:AAE-abc_def" || ru.BaseURL != alerts.DefaultTelegramURL || ru.ChatID != "-1001234567890" || ru.Lang != "" ||
+		ru.Retries != alerts.DefaultRetries || ru.Timeout != alerts.DefaultTelegramTimeout {
+		t.Fatalf("telegram %+v", ru)
+	}
+	if en.Token != "123456:AAE-from-file" || en.BaseURL != "http://127.0.0.1:8081/tg" || en.Lang != "en" || en.Retries != 0 || en.Timeout != 3*time.Second {
+		t.Fatalf("telegram %+v", en)
+	}
+	os.Unsetenv("DW_TG_TOKEN") // gone since the file was checked
+	if _, err := c.AlertChannels(); errText(err) != "alerts telegram tg: token: environment variable DW_TG_TOKEN is not set" {
+		t.Fatalf("err %v", err)
+	}
+	t.Setenv("DW_TG_TOKEN", "123456:AAE-abc_def")
+
+	probs := alertProblems(t, `
+rules:
+  - {name: blind, kind: monitor_blind, channels: [t0]}
+channels:
+  email:
+    - {name: t0, smtp: "127.0.0.1:25", tls: none, from: a@example.ru, to: [b@example.ru]}
+  telegram:
+    - {name: t0, chat_id: "1", token_env: DW_TG_TOKEN}
+    - {name: t1, token_env: DW_TG_TOKEN}
+    - {name: t2, chat_id: "duty", token_env: DW_TG_TOKEN, lang: de, base_url: "ftp://x", retries: 11}
+    - {name: t3, chat_id: "1"}
+    - {name: t4, chat_id: "1", token_env: DW_TG_TOKEN, token_file: `+tokenFile+`}
+    - {name: t5, chat_id: "1", token_env: "123456:AAE-abc_def"}
+    - {name: t6, chat_id: "1", token_env: DW_TG_BAD}
+    - {name: t7, chat_id: "1", token_file: `+junkFile+`}
+    - {name: t8, chat_id: "1", token_env: DW_TG_UNSET}
+    - {name: t9, chat_id: "1", token_env: DW_TG_TOKEN, base_url: "https://u:p@api.telegram.org"}
+`)
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.path)
+		for _, secret := range []string{"abc_def", "not a token", "x/y", "u:p"} {
+			if strings.Contains(p.msg, secret) {
+				t.Errorf("secret in message: %v", p)
+			}
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"alerts.channels.telegram[0].name",
+		"alerts.channels.telegram[1].chat_id",
+		"alerts.channels.telegram[2].base_url",
+		"alerts.channels.telegram[2].chat_id",
+		"alerts.channels.telegram[2].lang",
+		"alerts.channels.telegram[2].retries",
+		"alerts.channels.telegram[3]",
+		"alerts.channels.telegram[4].token_file",
+		"alerts.channels.telegram[5].token_env",
+		"alerts.channels.telegram[6].token_env",
+		"alerts.channels.telegram[7].token_file",
+		"alerts.channels.telegram[8].token_env",
+		"alerts.channels.telegram[9].base_url",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("paths:\n got  %q\n want %q", got, want)
 	}
 }

@@ -105,7 +105,7 @@ func (v *validator) alertRules(rules []AlertRule, channels map[string]bool, know
 			case seen[ch]:
 				v.addf(cp, "%q is listed twice", ch)
 			case !channels[ch]:
-				v.addf(cp, "unknown channel %q: define it under alerts.channels.webhook or alerts.channels.email", ch)
+				v.addf(cp, "unknown channel %q: define it under alerts.channels.webhook, email or telegram", ch)
 			}
 			seen[ch] = true
 		}
@@ -139,7 +139,55 @@ func (v *validator) alertChannels(c *ChannelsConfig) map[string]bool {
 		name(p, e.Name)
 		v.email(p, e)
 	}
+	for i, tg := range c.Telegram {
+		p := fmt.Sprintf("alerts.channels.telegram[%d]", i)
+		name(p, tg.Name)
+		v.telegram(p, tg)
+	}
 	return names
+}
+
+var (
+	botToken = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
+	chatID   = regexp.MustCompile(`^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{3,})$`)
+)
+
+func (v *validator) telegram(p string, tg TelegramConfig) {
+	if u, err := url.Parse(tg.BaseURL); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		v.addf(p+".base_url", "must be an absolute http:// or https:// URL with a host and no user, query or fragment, e.g. %s", alerts.DefaultTelegramURL)
+	}
+	switch {
+	case tg.ChatID == "":
+		v.addf(p+".chat_id", `is required: the chat's number (a group's starts with -100) or "@channelname"`)
+	case !chatID.MatchString(tg.ChatID):
+		v.addf(p+".chat_id", `%q is neither a chat number nor "@channelname"`, tg.ChatID)
+	}
+	if tg.Lang != "" && tg.Lang != "ru" && tg.Lang != "en" {
+		v.addf(p+".lang", "%q: use ru or en", tg.Lang)
+	}
+	v.timeoutRetries(p, tg.Timeout, tg.Retries)
+	path := p + ".token_env"
+	switch {
+	case tg.TokenEnv != "" && tg.TokenFile != "":
+		v.addf(p+".token_file", "conflicts with token_env: set only one of them")
+		return
+	case tg.TokenEnv == "" && tg.TokenFile == "":
+		v.addf(p, "no bot token source: set token_env or token_file")
+		return
+	case tg.TokenEnv != "" && !envName.MatchString(tg.TokenEnv):
+		v.alertSecretEnv(path, tg.TokenEnv, "the bot token") // says why, without the value
+		return
+	case tg.TokenFile != "":
+		path = p + ".token_file"
+	}
+	token, err := readSecret(tg.TokenEnv, tg.TokenFile)
+	switch {
+	case err != nil:
+		v.addf(path, "%v", err)
+	case !botToken.MatchString(token):
+		v.addf(path, "does not hold a bot token (digits, a colon, letters: as @BotFather gives it); not shown")
+	}
 }
 
 func (v *validator) webhook(p string, w WebhookConfig) {
