@@ -131,11 +131,14 @@ func newMailer(cfg EmailOptions, opt NotifierOptions) (*mailer, error) {
 // that deliver can close the connection on shutdown), says EHLO, upgrades
 // with STARTTLS and authenticates.
 func (m *mailer) client(dial gomail.DialContextFunc) (*gomail.Client, error) {
-	opts := []gomail.Option{gomail.WithPort(m.port), gomail.WithHELO(m.hostname), gomail.WithTimeout(m.cfg.Timeout),
-		gomail.WithTLSConfig(m.tls), gomail.WithDialContextFunc(dial), gomail.WithTLSPolicy(gomail.NoTLS)}
+	// Implicit TLS is done by dial itself, so go-mail sees a TLS link and
+	// must not try STARTTLS on it.
+	policy := gomail.NoTLS
 	if m.cfg.TLS == TLSStartTLS {
-		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+		policy = gomail.TLSMandatory
 	}
+	opts := []gomail.Option{gomail.WithPort(m.port), gomail.WithHELO(m.hostname), gomail.WithTimeout(m.cfg.Timeout),
+		gomail.WithTLSConfig(m.tls), gomail.WithDialContextFunc(dial), gomail.WithTLSPolicy(policy)}
 	switch m.cfg.Auth {
 	case AuthPlain:
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain))

@@ -47,8 +47,9 @@ type NotifierOptions struct {
 	BackoffMin, BackoffMax time.Duration
 	// Location shows times in e-mail, Telegram and template text (default UTC).
 	Location *time.Location
-	// TLSConfig is used for SMTP STARTTLS (ServerName defaults to the SMTP
-	// host). Nil: the system roots. Tests pass one trusting their server.
+	// TLSConfig is used for SMTP STARTTLS and implicit TLS (ServerName
+	// defaults to the SMTP host; a channel's CACerts are added to its
+	// roots). Nil: the system roots. Tests pass one trusting their server.
 	TLSConfig *tls.Config
 	// HTTPClient for webhooks and Telegram; nil: a client that does not
 	// follow redirects. Timeouts come from each channel's timeout.

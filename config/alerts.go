@@ -165,9 +165,9 @@ func (c *Config) AlertRules() []alerts.Rule {
 }
 
 // AlertChannels returns the channels for the alerts notifier, reading the
-// secrets now (webhook HMAC keys, SMTP passwords): it fails if one is
-// missing, naming the channel and where the secret should be, never the
-// secret.
+// secrets now (webhook HMAC keys, SMTP passwords, bot tokens) and the SMTP
+// CA files: it fails if one is missing, naming the channel and where the
+// secret should be, never the secret.
 func (c *Config) AlertChannels() (alerts.Channels, error) {
 	var out alerts.Channels
 	for _, w := range c.Alerts.Channels.Webhook {
