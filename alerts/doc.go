@@ -129,8 +129,8 @@
 // carries the same delivery id (webhook header, e-mail Message-ID), so a
 // receiver can drop the duplicate a lost answer may cause (and, with the
 // signed timestamp, refuse a replayed request: README, "Webhook
-// signatures"); a resolution's
-// e-mail refers to its firing's (In-Reply-To) so mail clients thread them.
+// signatures"); a resolution's e-mail refers to its firing's
+// (In-Reply-To) so mail clients thread them.
 // Each channel has its own queue (default 64 events): a slow or failing
 // receiver delays only itself; when its queue is full the event is dropped
 // for that channel, counted and logged. Failures are logged and counted
@@ -160,6 +160,8 @@
 //	        retries: 3             # after the first attempt (default 3)
 //	        headers: {Authorization: "Bearer ..."}
 //	        secret_env: DESKWATCH_HOOK_SECRET   # optional HMAC key
+//	        template: '{"text": {{json .SummaryRU}}}'   # optional body (ParseBodyTemplate)
+//	        content_type: "application/json; charset=utf-8"   # of the templated body (the default)
 //	    email:
 //	      - name: duty-mail
 //	        smtp: mail.example.ru:587
