@@ -7,8 +7,9 @@
 //   - Evaluator: pure (no clock, no I/O). Evaluate(now, Input) looks at the
 //     monitor's view and returns firing and resolved Events.
 //   - Notifier: delivers each Event to its rule's channels (webhook JSON
-//     POST, e-mail over SMTP), one goroutine and one bounded queue per
-//     channel, with retries; it never blocks the evaluator.
+//     POST, e-mail over SMTP via go-mail, Telegram bot message), one
+//     goroutine and one bounded queue per channel, with retries; it never
+//     blocks the evaluator.
 //   - Runner: owns a ticker (default 1 s), calls the Input provider, feeds
 //     the evaluator and the notifier, stops on ctx.
 //
@@ -102,27 +103,39 @@
 //
 //	channel  request                                 retried                         not retried
 //	-------  --------------------------------------  ------------------------------  --------------------------------
-//	webhook  POST JSON Event, timeout per attempt;   network errors, timeouts, 408,  other 4xx, 3xx (redirects are
-//	         X-Deskwatch-Event, X-Deskwatch-         429 (Retry-After honoured up    not followed)
-//	         Delivery (same for every attempt),      to the backoff cap), 5xx
+//	webhook  POST the JSON Event (or a body          network errors, timeouts, 408,  other 4xx, 3xx (redirects are
+//	         template's output, ParseBodyTemplate),  429 (Retry-After honoured up    not followed)
+//	         timeout per attempt; X-Deskwatch-       to the backoff cap), 5xx
+//	         Event, X-Deskwatch-Delivery (same for
+//	         every attempt), X-Deskwatch-Timestamp
+//	         (this attempt's Unix seconds),
 //	         X-Deskwatch-Signature: sha256=<hex
-//	         HMAC-SHA256(key, body)> if secret_env
-//	email    EHLO, STARTTLS (required by default),   network errors, timeouts,       5xx replies (e.g. 535 bad
-//	         AUTH PLAIN (only over TLS, or to        4xx replies (e.g. 451)          password), no STARTTLS offered,
-//	         localhost), MAIL, RCPT, DATA: UTF-8                                     certificate errors
-//	         text, base64 body, RFC 2047 subject;
-//	         Russian first, then English
+//	         HMAC-SHA256(key, "ts.delivery.body")>
+//	         if secret_env
+//	email    TLS at once (tls: implicit, port 465)   network errors, timeouts,       5xx replies (e.g. 535 bad
+//	         or EHLO + STARTTLS (tls: starttls, the  4xx replies (e.g. 451)          password), no STARTTLS or AUTH
+//	         default elsewhere), AUTH PLAIN or LOGIN                                 mechanism offered, certificate
+//	         (only over TLS, or to localhost), MAIL,                                 errors, a TLS handshake with a
+//	         RCPT, DATA: UTF-8 text, base64 body,                                    plain server
+//	         RFC 2047 subject; Russian first, then
+//	         English
+//	telegram POST {base_url}/bot<token>/           network errors, timeouts, 429   400 (chat not found, bad text),
+//	         sendMessage: chat_id, HTML text (bold   (retry_after honoured up to     401, 403 (bot blocked or not in
+//	         status, summary, details), Russian or   the backoff cap), 5xx           the chat), other 4xx: logged
+//	         English (lang), cut to one message                                      with Telegram's description
 //
 // Retries wait BackoffMin (1 s) doubling up to BackoffMax (30 s); retries is
 // the number after the first attempt (default 3). Every attempt of one event
 // carries the same delivery id (webhook header, e-mail Message-ID), so a
-// receiver can drop the duplicate a lost answer may cause; a resolution's
-// e-mail refers to its firing's (In-Reply-To) so mail clients thread them.
+// receiver can drop the duplicate a lost answer may cause (and, with the
+// signed timestamp, refuse a replayed request: README, "Webhook
+// signatures"); a resolution's e-mail refers to its firing's
+// (In-Reply-To) so mail clients thread them.
 // Each channel has its own queue (default 64 events): a slow or failing
 // receiver delays only itself; when its queue is full the event is dropped
 // for that channel, counted and logged. Failures are logged and counted
-// (Notifier.Stats); secrets (passwords, HMAC keys, header values) never
-// appear in logs or errors.
+// (Notifier.Stats); secrets (passwords, HMAC keys, header values, bot
+// tokens, which sit in the Bot API's URL) never appear in logs or errors.
 //
 // # Configuration
 //
@@ -147,15 +160,27 @@
 //	        retries: 3             # after the first attempt (default 3)
 //	        headers: {Authorization: "Bearer ..."}
 //	        secret_env: DESKWATCH_HOOK_SECRET   # optional HMAC key
+//	        template: '{"text": {{json .SummaryRU}}}'   # optional body (ParseBodyTemplate)
+//	        content_type: "application/json; charset=utf-8"   # of the templated body (the default)
 //	    email:
 //	      - name: duty-mail
 //	        smtp: mail.example.ru:587
-//	        starttls: true         # default true; must be true with username (except localhost)
-//	        username: deskwatch    # empty: no AUTH
+//	        tls: starttls          # starttls | implicit | none; default implicit on 465, else starttls
+//	        auth: plain            # plain | login | none; default plain with username
+//	        username: deskwatch    # empty: no AUTH; credentials only over TLS (or to localhost)
+//	        ca_file: /etc/deskwatch/smtp-ca.pem   # optional private CA (PEM), besides the system roots
 //	        password_env: DESKWATCH_SMTP_PASSWORD   # or password_file
 //	        from: "Deskwatch <deskwatch@example.ru>"
 //	        to: [duty@example.ru]
 //	        timeout: 30s           # whole session (default 30s)
+//	        retries: 3             # default 3
+//	    telegram:
+//	      - name: duty-tg
+//	        chat_id: "-1001234567890"             # or "@channelname"
+//	        token_env: DESKWATCH_TELEGRAM_TOKEN   # or token_file
+//	        lang: ru               # ru (default) | en
+//	        base_url: https://api.telegram.org    # default
+//	        timeout: 10s           # per attempt (default 10s)
 //	        retries: 3             # default 3
 //
 // The config package reads and checks this section with the rest of the

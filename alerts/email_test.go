@@ -18,7 +18,7 @@ import (
 const smtpPassword = "s3cret-Пароль"
 
 func mailConfig(addr string, mutate func(*EmailOptions)) Channels {
-	e := EmailOptions{Name: "mail", SMTP: addr, StartTLS: true, Username: "deskwatch", Password: smtpPassword,
+	e := EmailOptions{Name: "mail", SMTP: addr, TLS: TLSStartTLS, Username: "deskwatch", Password: smtpPassword,
 		From: "Deskwatch <dw@example.ru>", To: []string{"duty@example.ru", "Старший смены <chief@example.ru>"},
 		Retries: 2, Timeout: 5 * time.Second}
 	if mutate != nil {
@@ -158,10 +158,17 @@ func TestEmailPermanentFailures(t *testing.T) {
 		trust   bool
 		pass    string
 		wantErr string
+		client  func(*EmailOptions)
 	}{
-		{"no STARTTLS offered", func(s *smtpServer) { s.noSTARTTLS = true }, true, smtpPassword, "STARTTLS"},
-		{"untrusted certificate", nil, false, smtpPassword, "certificate"},
-		{"wrong password", nil, true, "other", "535"},
+		{"no STARTTLS offered", func(s *smtpServer) { s.noSTARTTLS = true }, true, smtpPassword, "STARTTLS", nil},
+		{"untrusted certificate", nil, false, smtpPassword, "certificate", nil},
+		{"wrong password", nil, true, "other", "535", nil},
+		{"wrong password, LOGIN", nil, true, "other", "535", func(e *EmailOptions) { e.Auth = AuthLogin }},
+		{"untrusted certificate, implicit TLS", func(s *smtpServer) { s.implicit = true }, false, smtpPassword, "certificate",
+			func(e *EmailOptions) { e.TLS = TLSImplicit }},
+		{"LOGIN not offered", func(s *smtpServer) { s.mechs = "PLAIN" }, true, smtpPassword, "LOGIN",
+			func(e *EmailOptions) { e.Auth = AuthLogin }},
+		{"implicit TLS to a plain server", nil, true, smtpPassword, "tls", func(e *EmailOptions) { e.TLS = TLSImplicit }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startSMTP(t, "deskwatch", tc.pass, tc.server)
@@ -170,7 +177,7 @@ func TestEmailPermanentFailures(t *testing.T) {
 			if tc.trust {
 				opt.TLSConfig = &tls.Config{RootCAs: srv.Roots}
 			}
-			n, err := NewNotifier(mailConfig(srv.Addr, nil), zerolog.New(&logs), opt)
+			n, err := NewNotifier(mailConfig(srv.Addr, tc.client), zerolog.New(&logs), opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,6 +186,7 @@ func TestEmailPermanentFailures(t *testing.T) {
 			n.Send(fire)
 			waitFor(t, "failure", func() bool { return stats(n, "mail").Failed == 1 })
 			s := stats(n, "mail")
+			t.Logf("last error: %s", s.LastError)
 			if s.Retried != 0 || s.Delivered != 0 || !strings.Contains(s.LastError, tc.wantErr) {
 				t.Fatalf("stats %+v", s)
 			}

@@ -28,11 +28,12 @@ const (
 )
 
 // Channels are the delivery targets, with their secrets already read (the
-// config package builds them from the file). Names are unique across both
+// config package builds them from the file). Names are unique across all
 // lists.
 type Channels struct {
-	Webhook []WebhookOptions
-	Email   []EmailOptions
+	Webhook  []WebhookOptions
+	Email    []EmailOptions
+	Telegram []TelegramOptions
 }
 
 // NotifierOptions tune a Notifier; zero values take the defaults.
@@ -42,15 +43,16 @@ type NotifierOptions struct {
 	QueueSize int
 	// BackoffMin is the wait before the first retry (default 1s); it
 	// doubles up to BackoffMax (default 30s). A Retry-After from a webhook
-	// receiver is honoured up to BackoffMax.
+	// receiver, or Telegram's retry_after, is honoured up to BackoffMax.
 	BackoffMin, BackoffMax time.Duration
-	// Location shows times in e-mail bodies (default UTC).
+	// Location shows times in e-mail, Telegram and template text (default UTC).
 	Location *time.Location
-	// TLSConfig is used for SMTP STARTTLS (ServerName defaults to the SMTP
-	// host). Nil: the system roots. Tests pass one trusting their server.
+	// TLSConfig is used for SMTP STARTTLS and implicit TLS (ServerName
+	// defaults to the SMTP host; a channel's CACerts are added to its
+	// roots). Nil: the system roots. Tests pass one trusting their server.
 	TLSConfig *tls.Config
-	// HTTPClient for webhooks; nil: a client that does not follow redirects.
-	// Timeouts come from each webhook's timeout.
+	// HTTPClient for webhooks and Telegram; nil: a client that does not
+	// follow redirects. Timeouts come from each channel's timeout.
 	HTTPClient *http.Client
 	// Hostname is the EHLO name (default os.Hostname()).
 	Hostname string
@@ -80,20 +82,24 @@ type channel struct {
 	d          deliverer
 	log        zerolog.Logger
 
-	delivered, failed, retried, dropped atomic.Uint64
-	lastErr                             atomic.Pointer[string]
+	delivered, failed, retried, dropped, templateFailed atomic.Uint64
+	lastErr                                             atomic.Pointer[string]
 }
 
 // ChannelStats are one channel's counters.
 type ChannelStats struct {
 	Name      string
-	Kind      string // webhook | email
+	Kind      string // webhook | email | telegram
 	Delivered uint64 // events delivered
 	Failed    uint64 // events given up on (permanent error or retries spent)
 	Retried   uint64 // attempts that were retried
 	Dropped   uint64 // events dropped because the queue was full
-	Queued    int    // events waiting now
-	LastError string // of the last failed attempt ("" if none)
+	// TemplateFailed counts webhook events whose body template failed:
+	// they went as the JSON Event, and count as delivered or failed by
+	// the receiver's answer to that.
+	TemplateFailed uint64
+	Queued         int    // events waiting now
+	LastError      string // of the last failed attempt ("" if none)
 }
 
 // NewNotifier builds the channels (which must be valid). It never puts a
@@ -122,14 +128,24 @@ func NewNotifier(chans Channels, log zerolog.Logger, opt NotifierOptions) (*Noti
 		}
 	}
 	n := &Notifier{log: log, opt: opt, chans: map[string]*channel{}}
-	add := func(name, kind string, retries int, d deliverer) {
+	add := func(name, kind string, retries int, d deliverer) *channel {
 		ch := &channel{name: name, kind: kind, retries: retries, q: make(chan Event, opt.QueueSize), d: d,
 			log: log.With().Str("channel", name).Str("channel_kind", kind).Logger()}
 		n.chans[name] = ch
 		n.order = append(n.order, ch)
+		return ch
 	}
 	for _, w := range chans.Webhook {
-		add(w.Name, "webhook", w.Retries, newWebhook(w, opt.HTTPClient))
+		ch := add(w.Name, "webhook", w.Retries, nil)
+		d, err := newWebhook(w, opt.HTTPClient, opt.Location, func(ev Event, err error) {
+			ch.templateFailed.Add(1)
+			ch.log.Error().Err(err).Str("alert", ev.ID).Str("event", ev.Kind).
+				Msg("webhook body template failed: sending the JSON event instead")
+		})
+		if err != nil {
+			return nil, fmt.Errorf("alerts webhook %s: %w", w.Name, err)
+		}
+		ch.d = d
 	}
 	for _, e := range chans.Email {
 		d, err := newMailer(e, opt)
@@ -137,6 +153,13 @@ func NewNotifier(chans Channels, log zerolog.Logger, opt NotifierOptions) (*Noti
 			return nil, fmt.Errorf("alerts email %s: %w", e.Name, err)
 		}
 		add(e.Name, "email", e.Retries, d)
+	}
+	for _, tg := range chans.Telegram {
+		d, err := newTelegram(tg, opt.HTTPClient, opt.Location)
+		if err != nil {
+			return nil, fmt.Errorf("alerts telegram %s: %w", tg.Name, err)
+		}
+		add(tg.Name, "telegram", tg.Retries, d)
 	}
 	return n, nil
 }
@@ -255,12 +278,12 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, ev Event) {
 }
 
 // Stats returns each channel's counters in configuration order (webhooks,
-// then e-mail). Safe from any goroutine.
+// then e-mail, then Telegram). Safe from any goroutine.
 func (n *Notifier) Stats() []ChannelStats {
 	out := make([]ChannelStats, 0, len(n.order))
 	for _, ch := range n.order {
 		s := ChannelStats{Name: ch.name, Kind: ch.kind, Delivered: ch.delivered.Load(), Failed: ch.failed.Load(),
-			Retried: ch.retried.Load(), Dropped: ch.dropped.Load(), Queued: len(ch.q)}
+			Retried: ch.retried.Load(), Dropped: ch.dropped.Load(), TemplateFailed: ch.templateFailed.Load(), Queued: len(ch.q)}
 		if p := ch.lastErr.Load(); p != nil {
 			s.LastError = *p
 		}

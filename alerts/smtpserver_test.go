@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"math/big"
 	"net"
 	"net/textproto"
@@ -19,15 +20,19 @@ import (
 )
 
 // smtpServer is a small SMTP submission server on a real TCP socket:
-// EHLO, STARTTLS (self-signed certificate made here), AUTH PLAIN (only
-// after STARTTLS), MAIL, RCPT, DATA, RSET, NOOP, QUIT. It records the
-// accepted messages and every command it saw.
+// EHLO, STARTTLS or implicit TLS (self-signed certificate made here), AUTH
+// PLAIN and LOGIN (only over TLS, credentials checked), MAIL, RCPT, DATA,
+// RSET, NOOP, QUIT. It records the accepted messages and every command it
+// saw.
 type smtpServer struct {
-	Addr  string
-	Roots *x509.CertPool // trusts the server's certificate
+	Addr    string
+	Roots   *x509.CertPool // trusts the server's certificate
+	CertPEM []byte         // the same, for EmailOptions.CACerts
 
 	user, pass string
 	noSTARTTLS bool         // do not offer STARTTLS
+	implicit   bool         // TLS from the first byte (port 465); no STARTTLS
+	mechs      string       // AUTH mechanisms offered (default "PLAIN LOGIN")
 	failData   atomic.Int32 // answer the next n DATA commands with 451
 
 	ln    net.Listener
@@ -45,6 +50,7 @@ type smtpMessage struct {
 	Data string
 	TLS  bool
 	User string
+	Mech string // AUTH mechanism used
 }
 
 type smtpCommand struct {
@@ -60,9 +66,13 @@ func startSMTP(t *testing.T, user, pass string, configure func(*smtpServer)) *sm
 		t.Fatal(err)
 	}
 	s := &smtpServer{Addr: ln.Addr().String(), Roots: roots, user: user, pass: pass, ln: ln,
-		tls: &tls.Config{Certificates: []tls.Certificate{cert}}, conns: map[net.Conn]bool{}}
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw}),
+		tls:     &tls.Config{Certificates: []tls.Certificate{cert}}, conns: map[net.Conn]bool{}}
 	if configure != nil {
 		configure(s)
+	}
+	if s.mechs == "" {
+		s.mechs = "PLAIN LOGIN"
 	}
 	s.wg.Go(s.accept)
 	t.Cleanup(func() {
@@ -142,8 +152,15 @@ func (s *smtpServer) Commands() []smtpCommand {
 func (s *smtpServer) serve(conn net.Conn) {
 	defer func() { conn.Close() }()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	secure, user, mech := false, "", ""
+	if s.implicit {
+		tc := tls.Server(conn, s.tls)
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		conn, secure = tc, true
+	}
 	tp := textproto.NewConn(conn)
-	secure, user := false, ""
 	var from string
 	var rcpt []string
 	reply := func(lines ...string) {
@@ -168,7 +185,7 @@ func (s *smtpServer) serve(conn net.Conn) {
 				ext = append(ext, "250-STARTTLS")
 			}
 			if secure || s.noSTARTTLS {
-				ext = append(ext, "250-AUTH PLAIN")
+				ext = append(ext, "250-AUTH "+s.mechs)
 			}
 			reply(append(ext, "250 8BITMIME")...)
 		case "STARTTLS":
@@ -182,30 +199,27 @@ func (s *smtpServer) serve(conn net.Conn) {
 				return
 			}
 			conn, tp, secure = tc, textproto.NewConn(tc), true
-			user, from, rcpt = "", "", nil
+			user, mech, from, rcpt = "", "", "", nil
 		case "AUTH":
-			mech, resp, _ := strings.Cut(arg, " ")
+			m, resp, _ := strings.Cut(arg, " ")
+			m = strings.ToUpper(m)
 			if !secure {
 				reply("530 5.7.0 Must issue a STARTTLS command first")
 				continue
 			}
-			if !strings.EqualFold(mech, "PLAIN") {
+			if !strings.Contains(" "+s.mechs+" ", " "+m+" ") {
 				reply("504 unsupported mechanism")
 				continue
 			}
-			if resp == "" {
-				reply("334 ")
-				if resp, err = tp.ReadLine(); err != nil {
-					return
-				}
+			u, p, ok := s.authExchange(tp, m, resp)
+			if !ok {
+				return
 			}
-			raw, err := base64.StdEncoding.DecodeString(resp)
-			parts := strings.Split(string(raw), "\x00")
-			if err != nil || len(parts) != 3 || parts[1] != s.user || parts[2] != s.pass {
+			if u != s.user || p != s.pass {
 				reply("535 5.7.8 Authentication credentials invalid")
 				continue
 			}
-			user = parts[1]
+			user, mech = u, m
 			reply("235 2.7.0 Authentication successful")
 		case "MAIL":
 			if s.user != "" && user == "" {
@@ -237,7 +251,7 @@ func (s *smtpServer) serve(conn net.Conn) {
 				return
 			}
 			s.mu.Lock()
-			s.msgs = append(s.msgs, smtpMessage{From: from, To: rcpt, Data: string(data), TLS: secure, User: user})
+			s.msgs = append(s.msgs, smtpMessage{From: from, To: rcpt, Data: string(data), TLS: secure, User: user, Mech: mech})
 			s.mu.Unlock()
 			from, rcpt = "", nil
 			reply("250 queued")
@@ -253,6 +267,41 @@ func (s *smtpServer) serve(conn net.Conn) {
 			reply("502 unknown command")
 		}
 	}
+}
+
+// authExchange reads the credentials of AUTH PLAIN (initial response or
+// after "334 ") or AUTH LOGIN (user name, then password, each prompted in
+// base64 as real servers do); ok is false if the client went away.
+func (s *smtpServer) authExchange(tp *textproto.Conn, mech, resp string) (user, pass string, ok bool) {
+	decode := func(b64 string) string {
+		raw, _ := base64.StdEncoding.DecodeString(b64) // garbage: wrong credentials
+		return string(raw)
+	}
+	ask := func(prompt string) (string, bool) {
+		if err := tp.PrintfLine("334 %s", base64.StdEncoding.EncodeToString([]byte(prompt))); err != nil {
+			return "", false
+		}
+		line, err := tp.ReadLine()
+		return decode(line), err == nil
+	}
+	if mech == "LOGIN" {
+		user, ok = decode(resp), true // an initial response carries the user name
+		if resp == "" {
+			user, ok = ask("Username:")
+		}
+		if ok {
+			pass, ok = ask("Password:")
+		}
+		return user, pass, ok
+	}
+	raw, ok := decode(resp), true
+	if resp == "" {
+		raw, ok = ask("")
+	}
+	if parts := strings.Split(raw, "\x00"); len(parts) == 3 {
+		user, pass = parts[1], parts[2]
+	}
+	return user, pass, ok
 }
 
 // addrArg takes the address out of "FROM:<a@b> SIZE=1".

@@ -160,39 +160,76 @@ func mailSubject(ev Event) string {
 	return "[deskwatch] Отбой: " + ev.SummaryRU + " / Resolved: " + ev.SummaryEN
 }
 
+// Languages of the texts: indexes into the [2]string tables.
+const (
+	langRU = 0
+	langEN = 1
+)
+
+// langIndex maps a lang option ("ru", "en") to langRU or langEN; ok is
+// false for another value.
+func langIndex(lang string) (int, bool) {
+	switch lang {
+	case "ru", "":
+		return langRU, true
+	case "en":
+		return langEN, true
+	}
+	return langRU, false
+}
+
+// statusWord says whether ev raises or clears an alert.
+func statusWord(ev Event, lang int) string {
+	if ev.Kind == EventResolved {
+		return [2]string{"Отбой", "Resolved"}[lang]
+	}
+	return [2]string{"Тревога", "Alert"}[lang]
+}
+
+func summaryIn(ev Event, lang int) string {
+	return [2]string{ev.SummaryRU, ev.SummaryEN}[lang]
+}
+
+var detailLabels = [2][7]string{
+	{"Правило", "Идентификатор", "Начало", "Окончание", "АРМ", "с", "Время события"},
+	{"Rule", "ID", "Started", "Ended", "Desks", "since", "Event time"},
+}
+
+// details are the lines under the summary: rule, id, times, desks.
+func details(ev Event, loc *time.Location, lang int) string {
+	var b strings.Builder
+	labels := detailLabels[lang]
+	full := func(t time.Time) string { return t.In(loc).Format("02.01.2006 15:04:05 MST") }
+	fmt.Fprintf(&b, "%s: %s (%s)\n", labels[0], ev.Rule, ruleKindNames[ev.RuleKind][lang])
+	fmt.Fprintf(&b, "%s: %s\n", labels[1], ev.ID)
+	fmt.Fprintf(&b, "%s: %s\n", labels[2], full(ev.Since))
+	if !ev.Until.IsZero() {
+		fmt.Fprintf(&b, "%s: %s\n", labels[3], full(ev.Until))
+	}
+	if len(ev.Desks) > 0 {
+		fmt.Fprintf(&b, "%s:\n", labels[4])
+		for _, d := range ev.Desks {
+			fmt.Fprintf(&b, "  - %s (%s): %s", d.Name, d.ID, stateNames[d.State][lang])
+			if !d.Since.IsZero() {
+				fmt.Fprintf(&b, " %s %s", labels[5], clock(d.Since, ev.At, loc))
+			}
+			if c, ok := causes[d.Cause]; ok && d.State == StateDown {
+				fmt.Fprintf(&b, ", %s", c[lang])
+			}
+			b.WriteString("\n")
+		}
+	}
+	fmt.Fprintf(&b, "%s: %s\n", labels[6], full(ev.At))
+	return b.String()
+}
+
+// plainText is ev in one language: status and summary, a blank line, the
+// details.
+func plainText(ev Event, loc *time.Location, lang int) string {
+	return statusWord(ev, lang) + ": " + summaryIn(ev, lang) + "\n\n" + details(ev, loc, lang)
+}
+
 // mailBody is the plain-text body: the Russian part, then the English one.
 func mailBody(ev Event, loc *time.Location) string {
-	var b strings.Builder
-	full := func(t time.Time) string { return t.In(loc).Format("02.01.2006 15:04:05 MST") }
-	part := func(lang int, status, summary string, labels [7]string) {
-		fmt.Fprintf(&b, "%s: %s\n\n", status, summary)
-		fmt.Fprintf(&b, "%s: %s (%s)\n", labels[0], ev.Rule, ruleKindNames[ev.RuleKind][lang])
-		fmt.Fprintf(&b, "%s: %s\n", labels[1], ev.ID)
-		fmt.Fprintf(&b, "%s: %s\n", labels[2], full(ev.Since))
-		if !ev.Until.IsZero() {
-			fmt.Fprintf(&b, "%s: %s\n", labels[3], full(ev.Until))
-		}
-		if len(ev.Desks) > 0 {
-			fmt.Fprintf(&b, "%s:\n", labels[4])
-			for _, d := range ev.Desks {
-				fmt.Fprintf(&b, "  - %s (%s): %s", d.Name, d.ID, stateNames[d.State][lang])
-				if !d.Since.IsZero() {
-					fmt.Fprintf(&b, " %s %s", labels[5], clock(d.Since, ev.At, loc))
-				}
-				if c, ok := causes[d.Cause]; ok && d.State == StateDown {
-					fmt.Fprintf(&b, ", %s", c[lang])
-				}
-				b.WriteString("\n")
-			}
-		}
-		fmt.Fprintf(&b, "%s: %s\n", labels[6], full(ev.At))
-	}
-	statusRU, statusEN := "Тревога", "Alert"
-	if ev.Kind == EventResolved {
-		statusRU, statusEN = "Отбой", "Resolved"
-	}
-	part(0, statusRU, ev.SummaryRU, [7]string{"Правило", "Идентификатор", "Начало", "Окончание", "АРМ", "с", "Время события"})
-	b.WriteString("\n-- English --\n\n")
-	part(1, statusEN, ev.SummaryEN, [7]string{"Rule", "ID", "Started", "Ended", "Desks", "since", "Event time"})
-	return b.String()
+	return plainText(ev, loc, langRU) + "\n-- English --\n\n" + plainText(ev, loc, langEN)
 }

@@ -47,6 +47,30 @@ func fastOptions() NotifierOptions {
 	return NotifierOptions{BackoffMin: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond, Location: irkutsk}
 }
 
+// runNew builds a notifier and runs it until the test ends.
+func runNew(t *testing.T, cfg Channels, log zerolog.Logger, opt NotifierOptions) *Notifier {
+	t.Helper()
+	n, err := NewNotifier(cfg, log, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startNotifier(t, n)
+	return n
+}
+
+// deliverPair runs a notifier on cfg (one channel) until the test ends,
+// sends it a firing and its resolution and waits until both are delivered.
+func deliverPair(t *testing.T, cfg Channels) (*Notifier, Event, Event) {
+	t.Helper()
+	n := runNew(t, cfg, zerolog.Nop(), fastOptions())
+	name := n.order[0].name
+	fire, res := sampleEvents(name)
+	n.Send(fire)
+	n.Send(res)
+	waitFor(t, "2 deliveries", func() bool { return stats(n, name).Delivered == 2 })
+	return n, fire, res
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -72,7 +96,7 @@ func TestWebhookDeliversSignedJSON(t *testing.T) {
 	var got []Event
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if sig := r.Header.Get(HeaderSignature); sig != Sign([]byte("hmac-key"), body) {
+		if sig := r.Header.Get(HeaderSignature); sig != Sign([]byte("hmac-key"), r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderDelivery), body) {
 			t.Errorf("signature %q", sig)
 		}
 		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json; charset=utf-8" ||
@@ -95,15 +119,7 @@ func TestWebhookDeliversSignedJSON(t *testing.T) {
 	cfg := hookConfig(srv.URL, 3, 0)
 	cfg.Webhook[0].Secret = []byte("hmac-key")
 	cfg.Webhook[0].Headers = map[string]string{"Authorization": "Bearer t"}
-	n, err := NewNotifier(cfg, zerolog.Nop(), fastOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	startNotifier(t, n)
-	fire, res := sampleEvents("hook")
-	n.Send(fire)
-	n.Send(res)
-	waitFor(t, "2 deliveries", func() bool { return stats(n, "hook").Delivered == 2 })
+	n, fire, res := deliverPair(t, cfg)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,11 +34,25 @@ type AlertRule struct {
 	Channels []string      `yaml:"channels"`
 }
 
-// ChannelsConfig are the delivery targets; names are unique across both
+// ChannelsConfig are the delivery targets; names are unique across all
 // lists.
 type ChannelsConfig struct {
-	Webhook []WebhookConfig `yaml:"webhook"`
-	Email   []EmailConfig   `yaml:"email"`
+	Webhook  []WebhookConfig  `yaml:"webhook"`
+	Email    []EmailConfig    `yaml:"email"`
+	Telegram []TelegramConfig `yaml:"telegram"`
+}
+
+// TelegramConfig is a chat that a bot writes to.
+type TelegramConfig struct {
+	Name    string `yaml:"name"`
+	BaseURL string `yaml:"base_url"` // Bot API; default https://api.telegram.org
+	// The bot token comes from exactly one of these; it is never logged.
+	TokenEnv  string        `yaml:"token_env"`
+	TokenFile string        `yaml:"token_file"`
+	ChatID    string        `yaml:"chat_id"` // -100... for a group, or @channel
+	Lang      string        `yaml:"lang"`    // ru (default) or en
+	Timeout   time.Duration `yaml:"timeout"` // per attempt; default 10s
+	Retries   *int          `yaml:"retries"` // after the first attempt; default 3
 }
 
 // WebhookConfig is a JSON POST receiver.
@@ -50,14 +66,25 @@ type WebhookConfig struct {
 	Headers map[string]string `yaml:"headers"`
 	// SecretEnv, if set, names an environment variable holding the HMAC key.
 	SecretEnv string `yaml:"secret_env"`
+	// Template renders the body instead of the JSON event (alerts.
+	// ParseBodyTemplate), sent as ContentType (default JSON).
+	Template    string `yaml:"template"`
+	ContentType string `yaml:"content_type"`
 }
 
 // EmailConfig is an SMTP submission target.
 type EmailConfig struct {
-	Name     string `yaml:"name"`
-	SMTP     string `yaml:"smtp"`     // host:port, e.g. mail.example.ru:587
-	StartTLS *bool  `yaml:"starttls"` // default true; required for AUTH except on localhost
+	Name string `yaml:"name"`
+	SMTP string `yaml:"smtp"` // host:port, e.g. mail.example.ru:587
+	// TLS: starttls | implicit | none; default implicit on port 465,
+	// starttls elsewhere. none only without AUTH or to localhost.
+	TLS string `yaml:"tls"`
+	// StartTLS is the older spelling: true is TLS by port, false is none.
+	StartTLS *bool  `yaml:"starttls"`
+	Auth     string `yaml:"auth"`     // plain | login | none; default plain with username
 	Username string `yaml:"username"` // empty: no AUTH
+	// CAFile is a PEM bundle trusted besides the system roots (private CA).
+	CAFile string `yaml:"ca_file"`
 	// The password comes from exactly one of these when Username is set.
 	PasswordEnv  string        `yaml:"password_env"`
 	PasswordFile string        `yaml:"password_file"`
@@ -67,31 +94,62 @@ type EmailConfig struct {
 	Retries      *int          `yaml:"retries"` // after the first attempt; default 3
 }
 
+// TLSMode is the effective tls: as set, else from starttls, else by port
+// (465 speaks TLS from the first byte).
+func (e EmailConfig) TLSMode() string {
+	switch {
+	case e.TLS != "":
+		return e.TLS
+	case e.StartTLS != nil && !*e.StartTLS:
+		return alerts.TLSNone
+	}
+	if _, port, _ := net.SplitHostPort(e.SMTP); port == "465" {
+		return alerts.TLSImplicit
+	}
+	return alerts.TLSStartTLS
+}
+
 // UseStartTLS reports whether the session must be upgraded with STARTTLS.
-func (e EmailConfig) UseStartTLS() bool { return e.StartTLS == nil || *e.StartTLS }
+func (e EmailConfig) UseStartTLS() bool { return e.TLSMode() == alerts.TLSStartTLS }
+
+// AuthMode is the effective auth: as set, else plain with a username.
+func (e EmailConfig) AuthMode() string {
+	switch {
+	case e.Auth != "":
+		return e.Auth
+	case e.Username != "":
+		return alerts.AuthPlain
+	}
+	return alerts.AuthNone
+}
 
 // setDefaults fills timeouts and retries left empty.
 func (a *AlertsConfig) setDefaults() {
 	for i := range a.Channels.Webhook {
 		w := &a.Channels.Webhook[i]
-		if w.Timeout == 0 {
-			w.Timeout = alerts.DefaultWebhookTimeout
-		}
-		if w.Retries == nil {
-			w.Retries = ptr(alerts.DefaultRetries)
-		}
+		timeoutRetries(&w.Timeout, &w.Retries, alerts.DefaultWebhookTimeout)
 	}
 	for i := range a.Channels.Email {
 		e := &a.Channels.Email[i]
-		if e.Timeout == 0 {
-			e.Timeout = alerts.DefaultEmailTimeout
+		timeoutRetries(&e.Timeout, &e.Retries, alerts.DefaultEmailTimeout)
+		// tls and auth stay as written (Validate tells tls from starttls);
+		// TLSMode and AuthMode give the defaults.
+	}
+	for i := range a.Channels.Telegram {
+		tg := &a.Channels.Telegram[i]
+		timeoutRetries(&tg.Timeout, &tg.Retries, alerts.DefaultTelegramTimeout)
+		if tg.BaseURL == "" {
+			tg.BaseURL = alerts.DefaultTelegramURL
 		}
-		if e.Retries == nil {
-			e.Retries = ptr(alerts.DefaultRetries)
-		}
-		if e.StartTLS == nil {
-			e.StartTLS = ptr(true)
-		}
+	}
+}
+
+func timeoutRetries(timeout *time.Duration, retries **int, def time.Duration) {
+	if *timeout == 0 {
+		*timeout = def
+	}
+	if *retries == nil {
+		*retries = ptr(alerts.DefaultRetries)
 	}
 }
 
@@ -107,13 +165,14 @@ func (c *Config) AlertRules() []alerts.Rule {
 }
 
 // AlertChannels returns the channels for the alerts notifier, reading the
-// secrets now (webhook HMAC keys, SMTP passwords): it fails if one is
-// missing, naming the channel and where the secret should be, never the
-// secret.
+// secrets now (webhook HMAC keys, SMTP passwords, bot tokens) and the SMTP
+// CA files: it fails if one is missing, naming the channel and where the
+// secret should be, never the secret.
 func (c *Config) AlertChannels() (alerts.Channels, error) {
 	var out alerts.Channels
 	for _, w := range c.Alerts.Channels.Webhook {
-		o := alerts.WebhookOptions{Name: w.Name, URL: w.URL, Timeout: w.Timeout, Retries: deref(w.Retries, alerts.DefaultRetries), Headers: w.Headers}
+		o := alerts.WebhookOptions{Name: w.Name, URL: w.URL, Timeout: w.Timeout, Retries: deref(w.Retries, alerts.DefaultRetries), Headers: w.Headers,
+			Template: w.Template, ContentType: w.ContentType}
 		if w.SecretEnv != "" {
 			s, err := readSecret(w.SecretEnv, "")
 			if err != nil {
@@ -124,15 +183,19 @@ func (c *Config) AlertChannels() (alerts.Channels, error) {
 		out.Webhook = append(out.Webhook, o)
 	}
 	for _, e := range c.Alerts.Channels.Email {
-		o := alerts.EmailOptions{Name: e.Name, SMTP: e.SMTP, StartTLS: e.UseStartTLS(), Username: e.Username,
+		o := alerts.EmailOptions{Name: e.Name, SMTP: e.SMTP, TLS: e.TLSMode(), Auth: e.AuthMode(), Username: e.Username,
 			From: e.From, To: e.To, Timeout: e.Timeout, Retries: deref(e.Retries, alerts.DefaultRetries)}
-		if e.Username != "" {
-			pw, err := readSecret(e.PasswordEnv, e.PasswordFile)
-			if err == nil && pw == "" {
-				// A user without a password must not log in with "" (Validate
-				// says so first when the config comes from a file).
-				err = errors.New("no secret source")
+		if e.CAFile != "" {
+			pem, err := os.ReadFile(e.CAFile)
+			if err != nil {
+				return alerts.Channels{}, fmt.Errorf("alerts email %s: ca_file: %w", e.Name, err)
 			}
+			o.CACerts = pem
+		}
+		if e.Username != "" {
+			// A user without a password must not log in with "" (Validate
+			// says so first when the config comes from a file).
+			pw, err := requiredSecret(e.PasswordEnv, e.PasswordFile)
 			if err != nil {
 				return alerts.Channels{}, fmt.Errorf("alerts email %s: password: %w", e.Name, err)
 			}
@@ -140,7 +203,26 @@ func (c *Config) AlertChannels() (alerts.Channels, error) {
 		}
 		out.Email = append(out.Email, o)
 	}
+	for _, tg := range c.Alerts.Channels.Telegram {
+		o := alerts.TelegramOptions{Name: tg.Name, BaseURL: tg.BaseURL, ChatID: tg.ChatID, Lang: tg.Lang,
+			Timeout: tg.Timeout, Retries: deref(tg.Retries, alerts.DefaultRetries)}
+		token, err := requiredSecret(tg.TokenEnv, tg.TokenFile)
+		if err != nil {
+			return alerts.Channels{}, fmt.Errorf("alerts telegram %s: token: %w", tg.Name, err)
+		}
+		o.Token = token
+		out.Telegram = append(out.Telegram, o)
+	}
 	return out, nil
+}
+
+// requiredSecret is readSecret where no source is an error too.
+func requiredSecret(env, file string) (string, error) {
+	s, err := readSecret(env, file)
+	if err == nil && s == "" {
+		err = errors.New("no secret source")
+	}
+	return s, err
 }
 
 func deref[T any](p *T, def T) T {
@@ -157,16 +239,21 @@ func (a *AlertsConfig) MarshalZerologObject(e *zerolog.Event) {
 	for i, r := range a.Rules {
 		rules[i] = r.Name + ":" + r.Kind
 	}
-	var webhooks, emails []string
-	for _, w := range a.Channels.Webhook {
-		host := "?"
-		if u, err := url.Parse(w.URL); err == nil {
-			host = u.Host
+	host := func(s string) string {
+		if u, err := url.Parse(s); err == nil {
+			return u.Host
 		}
-		webhooks = append(webhooks, w.Name+"→"+host)
+		return "?"
+	}
+	var webhooks, emails, telegram []string
+	for _, w := range a.Channels.Webhook {
+		webhooks = append(webhooks, w.Name+"→"+host(w.URL))
 	}
 	for _, m := range a.Channels.Email {
 		emails = append(emails, m.Name+"→"+m.SMTP)
 	}
-	e.Strs("rules", rules).Strs("webhooks", webhooks).Strs("email", emails)
+	for _, tg := range a.Channels.Telegram {
+		telegram = append(telegram, tg.Name+"→"+host(tg.BaseURL)+" chat "+tg.ChatID)
+	}
+	e.Strs("rules", rules).Strs("webhooks", webhooks).Strs("email", emails).Strs("telegram", telegram)
 }

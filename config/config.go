@@ -54,8 +54,9 @@ type Config struct {
 	SIP          SIPConfig           `yaml:"sip"`
 	Alerts       AlertsConfig        `yaml:"alerts"`
 
-	lines map[string]int // field path -> YAML line, filled by Parse
-	loc   *time.Location // set by a successful Validate
+	lines  map[string]int // field path -> YAML line, filled by Parse
+	blocks map[string]int // field path -> first line of a block scalar's text
+	loc    *time.Location // set by a successful Validate
 }
 
 // ARIConfig is the connection to the Asterisk REST Interface. The password
@@ -158,12 +159,12 @@ func Parse(data []byte) (*Config, error) {
 	}
 
 	c := &Config{}
-	d := decoder{lines: map[string]int{}}
+	d := decoder{lines: map[string]int{}, blocks: map[string]int{}}
 	d.value(root, reflect.ValueOf(c).Elem(), "")
 	if len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
 	}
-	c.lines = d.lines
+	c.lines, c.blocks = d.lines, d.blocks
 	c.setDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"deskwatch/alerts"
 	"deskwatch/health"
 )
 
@@ -361,7 +362,7 @@ func TestReadSecretWithoutSource(t *testing.T) {
 		t.Errorf("user without a password source: %v", err)
 	}
 	c.Alerts.Channels.Email[0].Username = ""
-	if ch, err := c.AlertChannels(); err != nil || ch.Email[0].Password != "" || ch.Email[0].Retries != 3 || !ch.Email[0].StartTLS {
+	if ch, err := c.AlertChannels(); err != nil || ch.Email[0].Password != "" || ch.Email[0].Retries != 3 || ch.Email[0].TLS != alerts.TLSStartTLS {
 		t.Errorf("no AUTH: %+v %v", ch, err)
 	}
 }
@@ -375,9 +376,19 @@ func errText(err error) string {
 
 func TestNoSecretsPrinted(t *testing.T) {
 	t.Setenv("DW_TEST_ARI_PW", "secret-ari")
-	c, err := Parse([]byte(yamlLines(ariOK, `redis: {url: "redis://dw:hunter2@127.0.0.1:6379/0"}`, httpOK, wsOK)))
+	t.Setenv("DW_TEST_HOOK_SECRET", "secret-hmac")
+	t.Setenv("DW_TEST_TG_TOKEN", "123456:secret-bot-token")
+	c, err := Parse([]byte(yamlLines(ariOK, `redis: {url: "redis://dw:hunter2@127.0.0.1:6379/0"}`, httpOK, wsOK,
+		"alerts:",
+		"  rules: [{name: blind, kind: monitor_blind, channels: [hook, tg]}]",
+		"  channels:",
+		`    webhook: [{name: hook, url: "https://hooks.example.ru/x", secret_env: DW_TEST_HOOK_SECRET}]`,
+		`    telegram: [{name: tg, chat_id: "-100123", token_env: DW_TEST_TG_TOKEN}]`)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ch, err := c.AlertChannels(); err != nil || string(ch.Webhook[0].Secret) != "secret-hmac" || ch.Telegram[0].Token != "123456:secret-bot-token" {
+		t.Fatalf("AlertChannels() = %+v, %v", ch, err)
 	}
 	if pw, _ := c.RedisPassword(); pw != "hunter2" {
 		t.Fatalf("RedisPassword() = %q", pw)
@@ -385,15 +396,19 @@ func TestNoSecretsPrinted(t *testing.T) {
 	var logged bytes.Buffer
 	log := zerolog.New(&logged)
 	log.Info().Object("config", c).Msg("")
+	log.Info().Object("alerts", &c.Alerts).Msg("")
 	for name, s := range map[string]string{
 		"%v":      fmt.Sprintf("%v", *c),
 		"%+v":     fmt.Sprintf("%+v", c),
 		"Redis":   c.Redis.String(),
 		"zerolog": logged.String(),
 	} {
-		if strings.Contains(s, "hunter2") || strings.Contains(s, "secret-ari") {
+		if strings.Contains(s, "hunter2") || strings.Contains(s, "secret-ari") || strings.Contains(s, "secret-hmac") || strings.Contains(s, "secret-bot-token") {
 			t.Errorf("%s reveals a secret: %s", name, s)
 		}
+	}
+	if !strings.Contains(logged.String(), "tg→api.telegram.org chat -100123") {
+		t.Errorf("zerolog output lacks the telegram channel: %s", logged.String())
 	}
 	if want := `{URL:redis://dw:xxxxx@127.0.0.1:6379/0 PasswordEnv: PasswordFile: Prefix:"dw:"}`; c.Redis.String() != want {
 		t.Errorf("Redis.String() = %s, want %s", c.Redis.String(), want)

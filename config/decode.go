@@ -38,7 +38,10 @@ func (p *problem) Error() string {
 // and list item so that Validate can point at them.
 type decoder struct {
 	lines map[string]int
-	errs  []error
+	// blocks: the first content line of each block scalar (| or >), so
+	// that a problem inside a multi-line text can point at its line.
+	blocks map[string]int
+	errs   []error
 }
 
 func (d *decoder) addf(path string, line int, format string, args ...any) {
@@ -84,6 +87,9 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		// Any scalar is taken as written: hotlines: [112] means "112".
 		if d.expect(n, yaml.ScalarNode, path) {
 			v.SetString(n.Value)
+			if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && d.blocks != nil {
+				d.blocks[path] = n.Line + 1
+			}
 		}
 	case v.Kind() == reflect.Pointer: // *int, *bool: "set" vs "left to the default"
 		p := reflect.New(v.Type().Elem())

@@ -1,11 +1,15 @@
 package config
 
 import (
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/mail"
 	"net/textproto"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,11 +20,16 @@ import (
 
 const maxAlertRetries = 10
 
+var (
+	tlsModes  = []string{alerts.TLSStartTLS, alerts.TLSImplicit, alerts.TLSNone}
+	authModes = []string{alerts.AuthPlain, alerts.AuthLogin, alerts.AuthNone}
+)
+
 var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") // RFC 9110 token
 
 // reservedHeaders are set by the notifier and cannot be configured.
 var reservedHeaders = []string{"Content-Type", "Content-Length", "Host", "User-Agent",
-	"X-Deskwatch-Signature", "X-Deskwatch-Event", "X-Deskwatch-Delivery"}
+	alerts.HeaderSignature, alerts.HeaderTimestamp, alerts.HeaderEvent, alerts.HeaderDelivery}
 
 // alerts checks the alerts section. Fields left empty are checked as their
 // defaults, and the secrets must be readable now, like the rest of the file.
@@ -96,7 +105,7 @@ func (v *validator) alertRules(rules []AlertRule, channels map[string]bool, know
 			case seen[ch]:
 				v.addf(cp, "%q is listed twice", ch)
 			case !channels[ch]:
-				v.addf(cp, "unknown channel %q: define it under alerts.channels.webhook or alerts.channels.email", ch)
+				v.addf(cp, "unknown channel %q: define it under alerts.channels.webhook, email or telegram", ch)
 			}
 			seen[ch] = true
 		}
@@ -130,7 +139,55 @@ func (v *validator) alertChannels(c *ChannelsConfig) map[string]bool {
 		name(p, e.Name)
 		v.email(p, e)
 	}
+	for i, tg := range c.Telegram {
+		p := fmt.Sprintf("alerts.channels.telegram[%d]", i)
+		name(p, tg.Name)
+		v.telegram(p, tg)
+	}
 	return names
+}
+
+var (
+	botToken = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
+	chatID   = regexp.MustCompile(`^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{3,})$`)
+)
+
+func (v *validator) telegram(p string, tg TelegramConfig) {
+	if u, err := url.Parse(tg.BaseURL); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		v.addf(p+".base_url", "must be an absolute http:// or https:// URL with a host and no user, query or fragment, e.g. %s", alerts.DefaultTelegramURL)
+	}
+	switch {
+	case tg.ChatID == "":
+		v.addf(p+".chat_id", `is required: the chat's number (a group's starts with -100) or "@channelname"`)
+	case !chatID.MatchString(tg.ChatID):
+		v.addf(p+".chat_id", `%q is neither a chat number nor "@channelname"`, tg.ChatID)
+	}
+	if tg.Lang != "" && tg.Lang != "ru" && tg.Lang != "en" {
+		v.addf(p+".lang", "%q: use ru or en", tg.Lang)
+	}
+	v.timeoutRetries(p, tg.Timeout, tg.Retries)
+	path := p + ".token_env"
+	switch {
+	case tg.TokenEnv != "" && tg.TokenFile != "":
+		v.addf(p+".token_file", "conflicts with token_env: set only one of them")
+		return
+	case tg.TokenEnv == "" && tg.TokenFile == "":
+		v.addf(p, "no bot token source: set token_env or token_file")
+		return
+	case tg.TokenEnv != "" && !envName.MatchString(tg.TokenEnv):
+		v.alertSecretEnv(path, tg.TokenEnv, "the bot token") // says why, without the value
+		return
+	case tg.TokenFile != "":
+		path = p + ".token_file"
+	}
+	token, err := readSecret(tg.TokenEnv, tg.TokenFile)
+	switch {
+	case err != nil:
+		v.addf(path, "%v", err)
+	case !botToken.MatchString(token):
+		v.addf(path, "does not hold a bot token (digits, a colon, letters: as @BotFather gives it); not shown")
+	}
 }
 
 func (v *validator) webhook(p string, w WebhookConfig) {
@@ -163,6 +220,31 @@ func (v *validator) webhook(p string, w WebhookConfig) {
 	if w.SecretEnv != "" {
 		v.alertSecretEnv(p+".secret_env", w.SecretEnv, "the HMAC key")
 	}
+	if w.Template != "" {
+		v.bodyTemplate(p+".template", w.Template)
+	}
+	if w.ContentType != "" {
+		if w.Template == "" {
+			v.addf(p+".content_type", "is only for a body template (the JSON event is always %s)", alerts.DefaultWebhookContentType)
+		} else if _, _, err := mime.ParseMediaType(w.ContentType); err != nil || strings.ContainsAny(w.ContentType, "\r\n") {
+			v.addf(p+".content_type", "%q is not a media type, e.g. text/plain; charset=utf-8", w.ContentType)
+		}
+	}
+}
+
+// bodyTemplate reports a template that does not parse, or fails on a
+// sample event, at its own line in the file when it is a block (|).
+func (v *validator) bodyTemplate(path, text string) {
+	_, err := alerts.ParseBodyTemplate(text, v.c.Location())
+	if err == nil {
+		return
+	}
+	line := v.c.line(path)
+	var te *alerts.TemplateError
+	if first, ok := v.c.blocks[path]; ok && errors.As(err, &te) && te.Line > 0 {
+		line = first + te.Line - 1
+	}
+	v.errs = append(v.errs, &problem{path: path, line: line, msg: err.Error()})
 }
 
 func (v *validator) email(p string, e EmailConfig) {
@@ -203,8 +285,46 @@ func (v *validator) email(p string, e EmailConfig) {
 			v.addf(p+".password_file", "%v", err)
 		}
 	}
-	if e.Username != "" && !e.UseStartTLS() && host != "" && !isLocalhost(host) {
-		v.addf(p+".starttls", "must be true when username is set: the password is never sent unencrypted (except to localhost)")
+	v.emailSecurity(p, e, host)
+}
+
+// emailSecurity checks tls (or its older spelling starttls), auth and
+// ca_file: credentials never go over a plain link except to localhost.
+func (v *validator) emailSecurity(p string, e EmailConfig, host string) {
+	tlsPath, mode := p+".tls", e.TLSMode()
+	if e.TLS == "" && e.StartTLS != nil {
+		tlsPath = p + ".starttls"
+	}
+	switch {
+	case e.TLS != "" && e.StartTLS != nil:
+		v.addf(p+".starttls", "conflicts with tls: set only tls (starttls is its older spelling)")
+	case !slices.Contains(tlsModes, mode):
+		v.addf(tlsPath, "unknown mode %q: use %s", mode, strings.Join(tlsModes, ", "))
+	}
+	auth := e.AuthMode()
+	switch {
+	case !slices.Contains(authModes, auth):
+		v.addf(p+".auth", "unknown mechanism %q: use %s", auth, strings.Join(authModes, ", "))
+	case auth != alerts.AuthNone && e.Username == "":
+		v.addf(p+".username", "is required with auth: %s", auth)
+	case auth == alerts.AuthNone && e.Username != "":
+		v.addf(p+".auth", "is none, yet username is set: use plain or login, or remove username")
+	case auth != alerts.AuthNone && mode == alerts.TLSNone && host != "" && !isLocalhost(host):
+		if tlsPath == p+".starttls" {
+			v.addf(tlsPath, "must be true when username is set: the password is never sent unencrypted (except to localhost)")
+		} else {
+			v.addf(tlsPath, "must be starttls or implicit when username is set: the password is never sent unencrypted (except to localhost)")
+		}
+	}
+	if e.CAFile == "" {
+		return
+	}
+	if mode == alerts.TLSNone {
+		v.addf(p+".ca_file", "has no use with tls: none")
+	} else if pem, err := os.ReadFile(e.CAFile); err != nil {
+		v.addf(p+".ca_file", "cannot read it: %v", err)
+	} else if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		v.addf(p+".ca_file", "%s holds no PEM certificate", e.CAFile)
 	}
 }
 
