@@ -10,7 +10,8 @@ func (n *Notifier) Metrics() []metrics.Metric {
 		out = append(out,
 			metrics.Metric{Name: "deskwatch_alerts_delivered_total", Help: "Alert notifications delivered.", Type: "counter", Labels: l, Value: float64(cs.Delivered)},
 			metrics.Metric{Name: "deskwatch_alerts_failed_total", Help: "Alert notifications given up after retries.", Type: "counter", Labels: l, Value: float64(cs.Failed)},
-			metrics.Metric{Name: "deskwatch_alerts_dropped_total", Help: "Alert notifications dropped on a full queue.", Type: "counter", Labels: l, Value: float64(cs.Dropped)})
+			metrics.Metric{Name: "deskwatch_alerts_dropped_total", Help: "Alert notifications dropped on a full queue.", Type: "counter", Labels: l, Value: float64(cs.Dropped)},
+			metrics.Metric{Name: "deskwatch_alerts_template_failed_total", Help: "Webhook bodies sent as plain JSON because the channel's template failed.", Type: "counter", Labels: l, Value: float64(cs.TemplateFailed)})
 	}
 	return out
 }
