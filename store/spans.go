@@ -14,7 +14,8 @@ import (
 
 // Apply applies transitions in order, each atomically and idempotently (see
 // doc.go), pipelined in a few round trips. On error the caller retries the
-// whole batch: transitions already applied are recognised and skipped.
+// whole batch: transitions already applied are recognised and skipped, as
+// long as the batch holds at most MaxBatchPerDesk transitions of one desk.
 func (s *Store) Apply(ctx context.Context, ts []health.Transition) error {
 	if len(ts) == 0 {
 		return nil
