@@ -66,3 +66,34 @@ func TestStartCluster(t *testing.T) {
 		t.Fatalf("cluster info = %q, %v", info, err)
 	}
 }
+
+// The sentinels promote the replica when the master is killed.
+func TestSentinelsFailOver(t *testing.T) {
+	t.Parallel()
+	s := StartSentinels(t, 1)
+	old := s.Master()
+	if old != s.Data[0] {
+		t.Fatalf("master %v, want %s", old, s.Data[0].Addr())
+	}
+	old.Stop()
+	if m := s.WaitFailover(old); m != s.Data[1] {
+		t.Fatalf("promoted %s, want %s", m.Addr(), s.Data[1].Addr())
+	}
+}
+
+// A cluster of three masters with a replica each; a killed master's
+// replica takes its slots over.
+func TestClusterOfFailsOver(t *testing.T) {
+	t.Parallel()
+	c := StartClusterOf(t, 3, 1)
+	masters := c.Masters()
+	if len(masters) != 3 {
+		t.Fatalf("%d masters", len(masters))
+	}
+	reps := c.ReplicasOf(masters[0])
+	if len(reps) != 1 {
+		t.Fatalf("replicas of %s: %d", masters[0].Addr(), len(reps))
+	}
+	masters[0].Stop()
+	c.WaitPromoted(reps[0], masters[0])
+}
