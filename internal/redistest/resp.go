@@ -79,3 +79,8 @@ func readReply(r *bufio.Reader) (any, error) {
 	}
 	return nil, errors.New("reply " + strconv.Quote(line))
 }
+
+// Do sends one command to addr over a fresh connection: for tests that
+// configure a server beside their client. The reply is a string, an
+// int64, nil or a []any of those.
+func Do(addr string, args ...string) (any, error) { return do(addr, args...) }
