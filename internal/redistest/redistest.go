@@ -53,10 +53,10 @@ func Start(tb testing.TB) string {
 }
 
 // StartServer is Start returning the Server, for tests that stop and
-// restart it.
-func StartServer(tb testing.TB) *Server {
+// restart it; extra are further redis-server arguments.
+func StartServer(tb testing.TB, extra ...string) *Server {
 	tb.Helper()
-	return startServer(tb)
+	return startServer(tb, extra...)
 }
 
 // StartCluster starts a one-node Redis Cluster owning all slots and returns
