@@ -15,6 +15,7 @@ import (
 	"deskwatch/config"
 	"deskwatch/health"
 	"deskwatch/httpapi"
+	dwmetrics "deskwatch/metrics" // beside serve.go's metrics function
 	"deskwatch/report"
 	"deskwatch/store"
 )
@@ -76,6 +77,15 @@ func redisClient(cfg *config.Config) (redis.UniversalClient, error) {
 		return nil, err
 	}
 	return store.Open(t)
+}
+
+// apiMetrics gives a component's samples (package metrics) to the API.
+func apiMetrics(c dwmetrics.Collector) []httpapi.Metric {
+	var out []httpapi.Metric
+	for _, m := range c.Metrics() {
+		out = append(out, httpapi.Metric(m))
+	}
+	return out
 }
 
 // openRedis loads the config and connects to its Redis, for one-shot commands.

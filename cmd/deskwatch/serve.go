@@ -58,6 +58,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	}
 	defer rdb.Close()
 	st := store.New(rdb, cfg.Redis.Prefix, log.With().Str("component", "store").Logger())
+	// redisha: Redis persistence on /healthz and /metrics (3 more lines below).
+	persist := store.NewPersistenceCheck(rdb, log.With().Str("component", "redis").Logger(), store.PersistenceOptions{})
 
 	wss := cfg.HealthWorkstations()
 	var endpoints []string
@@ -119,8 +121,10 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 		Workstations: wss, Names: names, Location: cfg.Location(), Tokens: tokens,
 		Store: storeAdapter{st}, Live: mon, ARI: ac, Hub: hub, Warnings: qual.Warnings,
 		Reports: rs, Journal: journalAPI{jr}, Probe: probe.result, ProbeCovered: probeCovered(cfg), NotFound: store.ErrNotFound, Conflict: store.ErrConflict,
-		Logger:  log.With().Str("component", "http").Logger(),
-		Metrics: func() []httpapi.Metric { return append(metrics(ac, mon, notifier), probe.metrics()...) },
+		Logger: log.With().Str("component", "http").Logger(),
+		Metrics: func() []httpapi.Metric {
+			return append(append(metrics(ac, mon, notifier), probe.metrics()...), apiMetrics(persist)...) // redisha
+		},
 		Status: func() map[string]any {
 			s := mon.Stats()
 			m := map[string]any{"monitor": map[string]any{"writes_ok": s.StoreOK, "queued_writes": s.Queued}}
@@ -128,6 +132,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 				m["status"] = "degraded"
 			}
 			probe.healthz(m)
+			m["redis_persistence"] = persist.Status() // redisha
 			return m
 		},
 	})
@@ -154,7 +159,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 9) // room for every goroutine: none may block on exit
-	wg.Add(6)
+	wg.Add(7)
+	go func() { defer wg.Done(); persist.Run(ctx) }() // redisha
 	go func() { defer wg.Done(); qual.Run(ctx) }()
 	go func() {
 		defer wg.Done()
