@@ -22,6 +22,10 @@ type Target struct {
 	WaitTimeout  time.Duration
 }
 
+// clusterReload bounds how long a Cluster client keeps a slot map (5 s:
+// a third of Redis's default cluster-node-timeout).
+const clusterReload = 5 * time.Second
+
 // Sentinel is a master name and the sentinels that know its address.
 type Sentinel struct {
 	Master   string
@@ -59,7 +63,11 @@ func Open(t Target) (redis.UniversalClient, error) {
 			SentinelPassword: t.Sentinel.Password, Password: t.Password,
 		})
 	default:
-		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: t.Cluster, Password: t.Password})
+		// go-redis re-reads the slots on MOVED or every minute, and a killed
+		// master answers nothing: without a shorter period writes would go
+		// to it for up to a minute after its replica took over.
+		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: t.Cluster, Password: t.Password,
+			ClusterStateReloadInterval: clusterReload})
 	}
 	if t.WaitReplicas > 0 {
 		DurableWrites(rdb, t.WaitReplicas, t.WaitTimeout)
