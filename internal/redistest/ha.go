@@ -3,7 +3,6 @@ package redistest
 import (
 	"fmt"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -172,13 +171,17 @@ func (c *Cluster) Addrs() []string { return addrs(c.Nodes) }
 func (c *Cluster) Masters() []*Server {
 	var out []*Server
 	for _, n := range c.Nodes {
-		if role, err := do(n.Addr(), "ROLE"); err == nil {
-			if r, _ := role.([]any); len(r) > 0 && r[0] == "master" {
-				out = append(out, n)
-			}
+		if isMaster(n) {
+			out = append(out, n)
 		}
 	}
 	return out
+}
+
+func isMaster(n *Server) bool {
+	role, err := do(n.Addr(), "ROLE")
+	r, _ := role.([]any)
+	return err == nil && len(r) > 0 && r[0] == "master"
 }
 
 // ReplicasOf are the nodes replicating master now.
@@ -193,17 +196,24 @@ func (c *Cluster) ReplicasOf(master *Server) []*Server {
 	return out
 }
 
-// WaitPromoted waits until replica says it is a master and every other
-// running node sees the cluster ok.
-func (c *Cluster) WaitPromoted(replica *Server, dead ...*Server) {
+// WaitPromoted waits until one of the replicas of the killed master dead
+// says it is a master and every other running node sees the cluster ok,
+// and returns it.
+func (c *Cluster) WaitPromoted(dead *Server, replicas ...*Server) *Server {
 	c.tb.Helper()
-	waitFor(c.tb, failoverTimeout, "the cluster to promote "+replica.Addr(), func() (bool, string) {
-		role, err := do(replica.Addr(), "ROLE")
-		if r, _ := role.([]any); err != nil || len(r) == 0 || r[0] != "master" {
-			return false, fmt.Sprint(role, err)
+	var promoted *Server
+	waitFor(c.tb, failoverTimeout, "the cluster to promote a replica of "+dead.Addr(), func() (bool, string) {
+		promoted = nil
+		for _, r := range replicas {
+			if isMaster(r) {
+				promoted = r
+			}
+		}
+		if promoted == nil {
+			return false, "no replica is master yet"
 		}
 		for _, n := range c.Nodes {
-			if slices.Contains(dead, n) {
+			if n == dead {
 				continue
 			}
 			if info, err := command(n.Addr(), "CLUSTER", "INFO"); err != nil || !strings.Contains(info, "cluster_state:ok") {
@@ -212,6 +222,7 @@ func (c *Cluster) WaitPromoted(replica *Server, dead ...*Server) {
 		}
 		return true, ""
 	})
+	return promoted
 }
 
 func addrs(ss []*Server) []string {

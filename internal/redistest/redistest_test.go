@@ -95,5 +95,7 @@ func TestClusterOfFailsOver(t *testing.T) {
 		t.Fatalf("replicas of %s: %d", masters[0].Addr(), len(reps))
 	}
 	masters[0].Stop()
-	c.WaitPromoted(reps[0], masters[0])
+	if p := c.WaitPromoted(masters[0], reps...); p != reps[0] {
+		t.Fatalf("promoted %v, want %s", p, reps[0].Addr())
+	}
 }
