@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -89,6 +90,17 @@ func TestClusterUnderLoad(t *testing.T) {
 		l.eventually(time.Minute, "two seconds of load", func() bool { return l.sent.Load() >= 2000 })
 	}, time.Second)
 	l.check(n)
+
+	// These masters have no replica: a client that waits for one says so.
+	waiting, err := store.Open(store.Target{Cluster: c.Addrs(), WaitReplicas: 1, WaitTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = waiting.Close() })
+	err = store.New(waiting, prefix, haLogger(t)).Apply(context.Background(), []health.Transition{down("op000", time.Hour, health.SourceARI)})
+	if !errors.Is(err, store.ErrNotReplicated) {
+		t.Fatalf("Apply waiting for a replica that is not there: %v", err)
+	}
 }
 
 // kill -9 one of three Cluster masters under load: its replica takes its
