@@ -3,20 +3,16 @@ package config
 import (
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
-
-	"deskwatch/store"
 )
 
 // RedisConfig is the Redis connection: exactly one of URL, Sentinel and
 // Cluster. URL may carry a password; String redacts it. Use
-// Config.RedisPassword for the effective password, Config.RedisTarget for
-// store.Open.
+// Config.RedisPassword for the effective password.
 type RedisConfig struct {
 	URL          string          `yaml:"url"`
 	Sentinel     *SentinelConfig `yaml:"sentinel"`
@@ -50,10 +46,7 @@ func (r *RedisConfig) setDefaults() {
 		r.Prefix = defaultRedisPrefix
 	}
 	if r.WaitReplicas == nil {
-		n := 0
-		if r.Sentinel != nil {
-			n = 1 // a Sentinel setup has a replica to fail over to
-		}
+		n := r.Replicas() // a Sentinel setup has a replica to fail over to
 		r.WaitReplicas = &n
 	}
 	if r.WaitTimeout == 0 {
@@ -89,30 +82,30 @@ func (r RedisConfig) log(e *zerolog.Event) {
 	}
 }
 
-// RedisTarget says where Redis is, with the passwords read, for store.Open.
-func (c *Config) RedisTarget() (store.Target, error) {
-	r := c.Redis
-	pw, err := c.RedisPassword()
+// Replicas is how many replicas must hold the monitor's writes:
+// wait_replicas, else 1 with Sentinel and 0 otherwise.
+func (r RedisConfig) Replicas() int {
+	switch {
+	case r.WaitReplicas != nil:
+		return *r.WaitReplicas
+	case r.Sentinel != nil:
+		return 1
+	}
+	return 0
+}
+
+// RedisSentinelPassword reads the sentinels' own password from
+// redis.sentinel.password_env or password_file ("" without one).
+func (c *Config) RedisSentinelPassword() (string, error) {
+	s := c.Redis.Sentinel
+	if s == nil {
+		return "", nil
+	}
+	pw, err := readSecret(s.PasswordEnv, s.PasswordFile)
 	if err != nil {
-		return store.Target{}, err
+		return "", fmt.Errorf("redis sentinel password: %w", err)
 	}
-	t := store.Target{URL: r.URL, Password: pw, WaitTimeout: r.WaitTimeout}
-	if r.WaitReplicas != nil {
-		t.WaitReplicas = *r.WaitReplicas
-	} else if r.Sentinel != nil {
-		t.WaitReplicas = 1 // as setDefaults, for a Config not made by Parse
-	}
-	if s := r.Sentinel; s != nil {
-		spw, err := readSecret(s.PasswordEnv, s.PasswordFile)
-		if err != nil {
-			return store.Target{}, fmt.Errorf("redis sentinel password: %w", err)
-		}
-		t.Sentinel = &store.Sentinel{Master: s.Master, Addrs: slices.Clone(s.Addrs), Password: spw}
-	}
-	if r.Cluster != nil {
-		t.Cluster = slices.Clone(r.Cluster.Addrs)
-	}
-	return t, nil
+	return pw, nil
 }
 
 func (v *validator) redis() {

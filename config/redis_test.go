@@ -3,12 +3,8 @@ package config
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
-	"time"
-
-	"deskwatch/store"
 )
 
 func TestRedisModes(t *testing.T) {
@@ -80,38 +76,5 @@ func TestRedisModes(t *testing.T) {
 				t.Errorf("error reveals a secret: %v", err)
 			}
 		})
-	}
-}
-
-// RedisTarget gives store.Open the mode, both passwords and the replicas
-// to wait for (by default one behind Sentinel, none otherwise).
-func TestRedisTarget(t *testing.T) {
-	t.Setenv("DW_TEST_ARI_PW", "x")
-	t.Setenv("DW_TEST_SENTINEL_PW", "sentinel-pw")
-	t.Setenv("DW_TEST_REDIS_PW", "data-pw")
-	tests := []struct {
-		redis string
-		want  store.Target
-	}{
-		{`redis: {url: "redis://:in-url@h:6379/2"}`, store.Target{URL: "redis://:in-url@h:6379/2", Password: "in-url", WaitTimeout: time.Second}},
-		{`redis: {sentinel: {master: m, addrs: ["a:26379", "b:26379"], password_env: DW_TEST_SENTINEL_PW}, password_env: DW_TEST_REDIS_PW}`,
-			store.Target{Sentinel: &store.Sentinel{Master: "m", Addrs: []string{"a:26379", "b:26379"}, Password: "sentinel-pw"}, Password: "data-pw", WaitReplicas: 1, WaitTimeout: time.Second}},
-		{`redis: {sentinel: {master: m, addrs: ["a:26379"]}, wait_replicas: 0}`,
-			store.Target{Sentinel: &store.Sentinel{Master: "m", Addrs: []string{"a:26379"}}, WaitTimeout: time.Second}},
-		{`redis: {cluster: {addrs: ["a:6379", "b:6379"]}, wait_replicas: 1, wait_timeout: 250ms}`,
-			store.Target{Cluster: []string{"a:6379", "b:6379"}, WaitReplicas: 1, WaitTimeout: 250 * time.Millisecond}},
-	}
-	for _, tt := range tests {
-		c, err := Parse([]byte(yamlLines(ariOK, tt.redis, httpOK, wsOK)))
-		if err != nil {
-			t.Fatalf("%s: %v", tt.redis, err)
-		}
-		got, err := c.RedisTarget()
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%s:\nRedisTarget() = %+v, %v\nwant %+v", tt.redis, got, err, tt.want)
-		}
-		if s := c.Redis.String(); strings.Contains(s, "-pw") || strings.Contains(s, "in-url") {
-			t.Errorf("Redis.String() reveals a secret: %s", s)
-		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"deskwatch/config"
 	"deskwatch/health"
 	"deskwatch/httpapi"
-	dwmetrics "deskwatch/metrics" // beside serve.go's metrics function
 	"deskwatch/report"
 	"deskwatch/store"
 )
@@ -72,20 +71,11 @@ func (r *reports) Missing(ctx context.Context, q health.Quarter) (int, error) {
 
 // redisClient connects to the configured Redis (a URL, Sentinel or Cluster).
 func redisClient(cfg *config.Config) (redis.UniversalClient, error) {
-	t, err := cfg.RedisTarget()
+	t, err := redisTarget(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return store.Open(t)
-}
-
-// apiMetrics gives a component's samples (package metrics) to the API.
-func apiMetrics(c dwmetrics.Collector) []httpapi.Metric {
-	var out []httpapi.Metric
-	for _, m := range c.Metrics() {
-		out = append(out, httpapi.Metric(m))
-	}
-	return out
 }
 
 // openRedis loads the config and connects to its Redis, for one-shot commands.
