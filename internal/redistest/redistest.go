@@ -175,7 +175,9 @@ func (s *Server) start() error {
 
 	deadline := time.Now().Add(startTimeout)
 	for {
-		if ping(s.Addr()) == nil {
+		// The server answering must be this process: another test's server
+		// may have bound the port first, and this one exited.
+		if ping(s.Addr()) == nil && servedBy(s.Addr(), cmd.Process.Pid) {
 			s.cmd, s.done = cmd, done
 			return nil
 		}
@@ -190,6 +192,12 @@ func (s *Server) start() error {
 			return errors.New("redis-server did not answer PING within " + startTimeout.String() + ": " + tail(logFile))
 		}
 	}
+}
+
+// servedBy reports whether the server at addr is the process pid.
+func servedBy(addr string, pid int) bool {
+	info, err := command(addr, "INFO", "server")
+	return err == nil && strings.Contains(info, "\r\nprocess_id:"+strconv.Itoa(pid)+"\r\n")
 }
 
 func ping(addr string) error {

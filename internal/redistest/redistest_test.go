@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,20 @@ func TestClusterOfFailsOver(t *testing.T) {
 	masters[0].Stop()
 	if p := c.WaitPromoted(masters[0], reps...); p != reps[0] {
 		t.Fatalf("promoted %v, want %s", p, reps[0].Addr())
+	}
+}
+
+// A server that could not bind its port is not mistaken for the one
+// already there (parallel tests start many servers on free ports).
+func TestStartDoesNotMistakeAnotherServer(t *testing.T) {
+	other := StartServer(t)
+	path, err := exec.LookPath(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{tb: t, path: path, dir: t.TempDir(), port: other.port}
+	if err := s.start(); err == nil {
+		s.Stop()
+		t.Fatal("start on a taken port succeeded")
 	}
 }
