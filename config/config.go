@@ -38,6 +38,7 @@ const (
 	defaultReconnectMin = 500 * time.Millisecond
 	defaultReconnectMax = 30 * time.Second
 	defaultRedisPrefix  = "dw:"
+	defaultWaitTimeout  = time.Second
 )
 
 // builtinHotlines are always known; others must be declared under hotlines.
@@ -70,21 +71,6 @@ type ARIConfig struct {
 	Technology   string        `yaml:"technology"`
 	ReconnectMin time.Duration `yaml:"reconnect_min"`
 	ReconnectMax time.Duration `yaml:"reconnect_max"`
-}
-
-// RedisConfig is the Redis connection. URL may carry a password; String
-// redacts it. Use Config.RedisPassword for the effective password.
-type RedisConfig struct {
-	URL          string `yaml:"url"`
-	PasswordEnv  string `yaml:"password_env"`
-	PasswordFile string `yaml:"password_file"`
-	Prefix       string `yaml:"prefix"`
-}
-
-// String prints the Redis settings with any password in the URL redacted.
-func (r RedisConfig) String() string {
-	return fmt.Sprintf("{URL:%s PasswordEnv:%s PasswordFile:%s Prefix:%q}",
-		redactURL(r.URL), r.PasswordEnv, r.PasswordFile, r.Prefix)
 }
 
 // HTTPConfig is the HTTP API listener and its bearer tokens.
@@ -192,9 +178,7 @@ func (c *Config) setDefaults() {
 	if c.ARI.ReconnectMax == 0 {
 		c.ARI.ReconnectMax = defaultReconnectMax
 	}
-	if c.Redis.Prefix == "" {
-		c.Redis.Prefix = defaultRedisPrefix
-	}
+	c.Redis.setDefaults()
 	for i := range c.HTTP.Tokens {
 		c.HTTP.Tokens[i].SHA256 = strings.ToLower(c.HTTP.Tokens[i].SHA256)
 	}
@@ -326,13 +310,11 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Str("ari_technology", c.ARI.Technology).
 		Dur("ari_reconnect_min", c.ARI.ReconnectMin).
 		Dur("ari_reconnect_max", c.ARI.ReconnectMax).
-		Str("redis_url", redactURL(c.Redis.URL)).
-		Str("redis_password", secretSource(c.Redis.PasswordEnv, c.Redis.PasswordFile)).
-		Str("redis_prefix", c.Redis.Prefix).
 		Str("http_listen", c.HTTP.Listen).
 		Int("http_tokens", len(c.HTTP.Tokens)).
 		Strs("hotlines", c.AllHotlines()).
 		Int("workstations", len(c.Workstations))
+	c.Redis.log(e)
 }
 
 func secretSource(env, file string) string {

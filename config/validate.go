@@ -137,28 +137,6 @@ func (v *validator) ari() {
 	}
 }
 
-func (v *validator) redis() {
-	r := &v.c.Redis
-	if r.URL == "" {
-		v.addf("redis.url", "is required, e.g. redis://127.0.0.1:6379/0")
-	} else if u := v.url("redis.url", r.URL, "redis", "rediss"); u != nil {
-		if db := strings.TrimPrefix(u.Path, "/"); db != "" && !digits.MatchString(db) {
-			v.addf("redis.url", "database %q must be a number, e.g. redis://127.0.0.1:6379/0", db)
-		}
-		if _, hasPassword := u.User.Password(); hasPassword {
-			for _, f := range []struct{ key, val string }{{"password_env", r.PasswordEnv}, {"password_file", r.PasswordFile}} {
-				if f.val != "" {
-					v.addf("redis."+f.key, "conflicts with the password in redis.url: set only one of them")
-				}
-			}
-		}
-	}
-	v.secret("redis", r.PasswordEnv, r.PasswordFile)
-	if strings.ContainsAny(r.Prefix, "{}") {
-		v.addf("redis.prefix", "must not contain { or } (they mark Redis Cluster hash tags)")
-	}
-}
-
 // url checks that s is an absolute URL with one of the schemes and a host,
 // and returns it (nil if it is not). Messages never show a password.
 func (v *validator) url(path, s string, schemes ...string) *url.URL {

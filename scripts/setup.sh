@@ -7,6 +7,7 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 if [ "${1:-test}" != demo ]; then
+  command -v redis-cli >/dev/null || need+=(redis-tools)      # redistest joins Redis Clusters with redis-cli --cluster create
   command -v sipp >/dev/null || need+=(sip-tester)            # an independent SIP peer for the probe tests
   command -v pdftotext >/dev/null || need+=(poppler-utils)    # report tests read the PDF back
   [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core) # the board's tests drive headless Chromium
@@ -22,6 +23,9 @@ fi
 # redis-server is run by the demo and the tests themselves, on free loopback
 # ports; the Debian service is not needed.
 command -v redis-server >/dev/null || { echo "setup: redis-server is still missing" >&2; exit 1; }
+if [ "${1:-test}" != demo ]; then
+  command -v redis-cli >/dev/null || { echo "setup: redis-cli (redis-tools) is still missing" >&2; exit 1; }
+fi
 
 if ! command -v go >/dev/null; then
   if [ -x /usr/local/go/bin/go ]; then

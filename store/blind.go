@@ -22,6 +22,7 @@ func (s *Store) OpenBlind(ctx context.Context, source health.Source, at time.Tim
 	if err := checkTime("at", at); err != nil {
 		return err
 	}
+	ctx = durable(ctx)
 	err := s.pipelined(ctx, func(p redis.Pipeliner) {
 		p.SAdd(ctx, s.key("blind:sources"), string(source))
 		p.SetNX(ctx, s.blindKey(source, "open"), at.UnixMilli(), 0)
@@ -42,7 +43,9 @@ func (s *Store) CloseBlind(ctx context.Context, source health.Source, at time.Ti
 		return err
 	}
 	keys := []string{s.blindKey(source, "open"), s.blindKey(source, "closed")}
-	if err := scriptCloseBlind.Run(ctx, s.rdb, keys, at.UnixMilli()).Err(); err != nil {
+	ctx = durable(ctx)
+	err := s.pipelined(ctx, func(p redis.Pipeliner) { scriptCloseBlind.EvalSha(ctx, p, keys, at.UnixMilli()) })
+	if err != nil {
 		return fmt.Errorf("store: close blind interval of %s: %w", source, err)
 	}
 	return nil

@@ -2,9 +2,9 @@
 // workstations, their current states, the sources' blind intervals, the
 // daemon's heartbeat and the audit trail of supervisors' changes.
 //
-// It works with a single server or a Cluster (redis.UniversalClient), Redis
-// 6.2 or later. Times are stored as UTC milliseconds, so they are kept to the
-// millisecond.
+// It works with a single server, a master failed over by Sentinel, or a
+// Cluster (redis.UniversalClient, built by Open), Redis 6.2 or later. Times
+// are stored as UTC milliseconds, so they are kept to the millisecond.
 //
 // # Key schema
 //
@@ -101,4 +101,18 @@
 // monitor) keeps its transitions queued and retries Apply with the same
 // batch until it succeeds, which idempotency makes safe. Scripts evicted
 // from the server's cache (e.g. by a restart) are loaded again on NOSCRIPT.
+//
+// # Replication
+//
+// Redis acknowledges a write before any replica has it, so a master killed
+// at that moment takes it along. With DurableWrites (Open does it for
+// Target.WaitReplicas) every pipeline of Apply, OpenBlind and CloseBlind
+// ends with WAIT on its connection, on every master it touched, and a short
+// count is ErrNotReplicated: the monitor keeps the batch and retries it on
+// whichever master Sentinel or the Cluster promotes. A batch holds at most
+// MaxBatchPerDesk transitions of a desk, so a retry of a batch the old
+// master had partly applied and replicated is recognised whole. Manual
+// spans, exclusions, reports and the journal do not wait (see DESIGN.md).
+//
+// PersistenceCheck reports whether the masters keep the data on disk.
 package store

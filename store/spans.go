@@ -14,11 +14,13 @@ import (
 
 // Apply applies transitions in order, each atomically and idempotently (see
 // doc.go), pipelined in a few round trips. On error the caller retries the
-// whole batch: transitions already applied are recognised and skipped.
+// whole batch: transitions already applied are recognised and skipped, as
+// long as the batch holds at most MaxBatchPerDesk transitions of one desk.
 func (s *Store) Apply(ctx context.Context, ts []health.Transition) error {
 	if len(ts) == 0 {
 		return nil
 	}
+	ctx = durable(ctx)
 	for i, t := range ts {
 		if err := checkTransition(t); err != nil {
 			var ve *ValidationError
@@ -134,7 +136,7 @@ func (s *Store) syncIndex(ctx context.Context, outboxes map[string][]string) err
 	if len(zs) == 0 {
 		return nil
 	}
-	if err := s.rdb.ZAddLT(ctx, s.key("spans"), zs...).Err(); err != nil {
+	if err := s.pipelined(ctx, func(p redis.Pipeliner) { p.ZAddLT(ctx, s.key("spans"), zs...) }); err != nil {
 		return fmt.Errorf("update global span index: %w", err)
 	}
 	for ws, kv := range outboxes {

@@ -18,22 +18,17 @@ import (
 	"deskwatch/store"
 )
 
-// redisClient connects to the configured Redis.
-func redisClient(cfg *config.Config) (*redis.Client, error) {
-	ropt, err := redis.ParseURL(cfg.Redis.URL)
+// redisClient connects to the configured Redis (a URL, Sentinel or Cluster).
+func redisClient(cfg *config.Config) (redis.UniversalClient, error) {
+	t, err := redisTarget(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("redis.url: %w", err)
-	}
-	if pw, err := cfg.RedisPassword(); err != nil {
 		return nil, err
-	} else if pw != "" {
-		ropt.Password = pw
 	}
-	return redis.NewClient(ropt), nil
+	return store.Open(t)
 }
 
 // openRedis loads the config and connects to its Redis, for one-shot commands.
-func openRedis(path string) (*config.Config, *redis.Client, error) {
+func openRedis(path string) (*config.Config, redis.UniversalClient, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, nil, err

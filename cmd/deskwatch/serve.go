@@ -67,8 +67,9 @@ type Daemon struct {
 	cfg *config.Config
 	log zerolog.Logger
 
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	st       *store.Store
+	persist  *store.PersistenceCheck // warns when Redis keeps nothing on disk
 	ari      *ari.Client
 	hub      *httpapi.Hub
 	mon      *monitor.Monitor
@@ -110,6 +111,7 @@ func (d *Daemon) build() error {
 		return err
 	}
 	d.st = store.New(d.rdb, cfg.Redis.Prefix, d.logger("store"))
+	d.persist = store.NewPersistenceCheck(d.rdb, d.logger("redis"), store.PersistenceOptions{})
 	wss := cfg.HealthWorkstations()
 	if d.ari, err = newARI(cfg, ariPass, wss, d.logger("ari")); err != nil {
 		return fmt.Errorf("ari: %w", err)
@@ -139,7 +141,7 @@ func (d *Daemon) build() error {
 		return fmt.Errorf("alerts: %w", err)
 	}
 	d.alerts = alerts.NewRunner(alerts.NewEvaluator(cfg.AlertRules(), cfg.Location()), d.notifier, newAlertInput(cfg, d.mon, svc).input, time.Second, log.With().Str("component", "alerts").Logger())
-	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), d.ari, d.mon, d.notifier,
+	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), d.ari, d.mon, d.notifier, d.persist,
 		alerts.RuleMetrics(cfg.AlertRules()), svc.QuarterMetrics(time.Minute)}
 	if d.sip != nil {
 		d.collectors = append(d.collectors, d.sip.p)
@@ -245,8 +247,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 // that fails sends its error to errc.
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
 	ac, mon, probe, jr, st, srv, ln := d.ari, d.mon, d.sip, d.journal, d.st, d.srv, d.ln
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); d.qualify.Run(ctx) }()
+	go func() { defer wg.Done(); d.persist.Run(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
@@ -313,7 +316,8 @@ func (d *Daemon) Close() {
 // status adds the monitor's writes (and the canary) to /healthz.
 func (d *Daemon) status() map[string]any {
 	s := d.mon.Stats()
-	m := map[string]any{"monitor": map[string]any{"writes_ok": s.StoreOK, "queued_writes": s.Queued}}
+	m := map[string]any{"monitor": map[string]any{"writes_ok": s.StoreOK, "queued_writes": s.Queued},
+		"redis_persistence": d.persist.Status()}
 	if !s.StoreOK {
 		m["status"] = "degraded"
 	}

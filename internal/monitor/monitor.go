@@ -43,6 +43,10 @@ type Options struct {
 	RetryMin, RetryMax time.Duration
 	// MaxQueue bounds the writes kept while Redis is down (default 1,000,000).
 	MaxQueue int
+	// MaxBatchPerDesk caps one desk's transitions in a Store.Apply batch
+	// (default 64, store.MaxBatchPerDesk): a batch retried after a partial
+	// write is then all within the store's memory of applied transitions.
+	MaxBatchPerDesk int
 	// OnTransitions, if set, is called from the loop after transitions are
 	// decided (before they are persisted): live updates for the API.
 	OnTransitions func([]health.Transition)
@@ -111,6 +115,9 @@ func New(opt Options) *Monitor {
 	}
 	if opt.MaxQueue <= 0 {
 		opt.MaxQueue = 1_000_000
+	}
+	if opt.MaxBatchPerDesk <= 0 {
+		opt.MaxBatchPerDesk = 64
 	}
 	m := &Monitor{opt: opt, in: make(chan health.Observation, 4096), tracker: health.NewTracker(opt.Workstations),
 		writeTime: metrics.NewHistogram(metrics.LatencyBounds...)}
@@ -230,6 +237,7 @@ func (m *Monitor) flush(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var batch []health.Transition
+	perDesk := map[string]int{}
 	done := 0
 	writeBatch := func() error {
 		if len(batch) == 0 {
@@ -245,12 +253,19 @@ func (m *Monitor) flush(ctx context.Context) error {
 		}
 		done += len(batch)
 		batch = batch[:0]
+		clear(perDesk)
 		return nil
 	}
 	var err error
 	for i := 0; i < len(m.queue); i++ {
 		q := m.queue[i]
 		if q.kind == opTransition {
+			if perDesk[q.tr.Workstation] == m.opt.MaxBatchPerDesk {
+				if err = writeBatch(); err != nil {
+					break
+				}
+			}
+			perDesk[q.tr.Workstation]++
 			batch = append(batch, *q.tr)
 			continue
 		}

@@ -2,7 +2,9 @@ package monitor_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,5 +175,81 @@ func TestContactsReachOnContact(t *testing.T) {
 	}
 	if want := []string{"PJSIP/d1 sip:d1@aor", "PJSIP/d1 sip:d1@h", "PJSIP/d1 sip:d1@h", "PJSIP/d1 sip:d1@last"}; !slices.Equal(all, want) {
 		t.Fatalf("OnContact got %q, want %q", all, want)
+	}
+}
+
+// lostReplies applies every other batch and then fails it, as when Redis
+// ran the pipeline but the reply never arrived.
+type lostReplies struct {
+	*store.Store
+	calls atomic.Int64
+	most  atomic.Int64 // the most transitions of one desk in a batch
+}
+
+func (l *lostReplies) Apply(ctx context.Context, trs []health.Transition) error {
+	per := map[string]int64{}
+	for _, tr := range trs {
+		per[tr.Workstation]++
+		if per[tr.Workstation] > l.most.Load() {
+			l.most.Store(per[tr.Workstation])
+		}
+	}
+	if err := l.Store.Apply(ctx, trs); err != nil || l.calls.Add(1)%2 == 0 {
+		return errors.Join(err, errors.New("reply lost"))
+	}
+	return nil
+}
+
+// A desk's transitions queued during an outage go out in batches the
+// store's idempotency covers: retrying a batch whose reply was lost
+// doubles nothing and closes no span early.
+func TestRetriedBatchesStayWithinTheDedupWindow(t *testing.T) {
+	r := newRig(t)
+	st := &lostReplies{Store: r.st}
+	m := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: zerolog.Nop(), Now: func() time.Time { return r.clock },
+		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, Heartbeat: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	m.Input() <- obs(r.clock, health.KindOnline, true)
+	m.Input() <- health.Observation{Source: health.SourceARI, Kind: health.KindSighted, At: r.clock}
+	eventually(t, "up", func() bool { s := m.Stats(); return s.StoreOK && s.Queued == 0 && m.Views()[0].State == health.StateUp })
+
+	r.redis.Stop()
+	// Far beyond the 64 transitions the store remembers, ending down: a
+	// replayed old "up" would close the open span early.
+	const flips = 301
+	var starts []time.Time
+	for i := 1; i <= flips; i++ {
+		at := r.clock.Add(time.Duration(i) * time.Second)
+		k := health.KindContactUnreachable
+		if i%2 == 0 {
+			k = health.KindContactAvailable
+		} else {
+			starts = append(starts, at)
+		}
+		m.Input() <- obs(at, k, false)
+	}
+	eventually(t, "all decided", func() bool { return m.Stats().Transitions == flips+1 })
+	r.redis.Restart()
+	eventually(t, "queue flushed", func() bool { s := m.Stats(); return s.StoreOK && s.Queued == 0 })
+
+	sp := r.spans()
+	slices.Reverse(sp) // oldest first
+	if len(sp) != len(starts) {
+		t.Fatalf("%d spans, want %d", len(sp), len(starts))
+	}
+	for i, s := range sp {
+		end := starts[i].Add(time.Second)
+		if i == len(sp)-1 {
+			end = time.Time{} // still open
+		}
+		if !s.Start.Equal(starts[i]) || !s.End.Equal(end) {
+			t.Fatalf("span %d = %v..%v, want %v..%v", i, s.Start, s.End, starts[i], end)
+		}
+	}
+	if most := st.most.Load(); most > store.MaxBatchPerDesk {
+		t.Fatalf("a batch held %d transitions of one desk, more than %d", most, store.MaxBatchPerDesk)
 	}
 }

@@ -1,16 +1,17 @@
-// Package redistest runs a real redis-server for tests.
+// Package redistest runs a real redis-server for tests: single servers,
+// replicas, a master with replicas under three sentinels (redis-server
+// --sentinel), and Clusters joined by redis-cli --cluster create.
 //
-// Tests use a real server (never an in-process fake) so that Lua scripts,
-// pipelines and stream commands behave exactly as in production. If the
-// binary is missing the test fails: it is never skipped.
+// Tests use real servers (never an in-process fake) so that Lua scripts,
+// pipelines, stream commands and failovers behave exactly as in production.
+// If a binary is missing the test fails: it is never skipped (the CI
+// installs redis-server and redis-tools with scripts/setup.sh).
 package redistest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -36,6 +37,7 @@ type Server struct {
 	path  string
 	dir   string
 	port  int
+	conf  string   // config file given first (sentinels rewrite theirs), or ""
 	extra []string // further redis-server arguments
 
 	mu   sync.Mutex
@@ -51,10 +53,10 @@ func Start(tb testing.TB) string {
 }
 
 // StartServer is Start returning the Server, for tests that stop and
-// restart it.
-func StartServer(tb testing.TB) *Server {
+// restart it; extra are further redis-server arguments.
+func StartServer(tb testing.TB, extra ...string) *Server {
 	tb.Helper()
-	return startServer(tb)
+	return startServer(tb, extra...)
 }
 
 // StartCluster starts a one-node Redis Cluster owning all slots and returns
@@ -82,11 +84,24 @@ func StartCluster(tb testing.TB) string {
 
 func startServer(tb testing.TB, extra ...string) *Server {
 	tb.Helper()
+	return startWithConf(tb, "", extra...)
+}
+
+// startWithConf starts a server whose config file (in its own directory)
+// holds conf, when conf is not empty.
+func startWithConf(tb testing.TB, conf string, extra ...string) *Server {
+	tb.Helper()
 	path, err := exec.LookPath(binary)
 	if err != nil {
 		tb.Fatalf("redis-server not found in PATH: install it (apt-get install redis-server)")
 	}
 	s := &Server{tb: tb, path: path, dir: tb.TempDir(), extra: extra}
+	if conf != "" {
+		s.conf = filepath.Join(s.dir, "redis.conf")
+		if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+			tb.Fatalf("redistest: write config: %v", err)
+		}
+	}
 	tb.Cleanup(s.Stop)
 	var lastErr error
 	for range startTries { // a free port can be taken between probe and bind
@@ -139,14 +154,18 @@ func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	logFile := filepath.Join(s.dir, "redis.log")
-	args := []string{
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", s.dir,
 		"--logfile", logFile,
-	}
+	)
 	cmd := exec.Command(s.path, append(args, s.extra...)...)
 	if err := cmd.Start(); err != nil {
 		return err
@@ -156,7 +175,9 @@ func (s *Server) start() error {
 
 	deadline := time.Now().Add(startTimeout)
 	for {
-		if ping(s.Addr()) == nil {
+		// The server answering must be this process: another test's server
+		// may have bound the port first, and this one exited.
+		if ping(s.Addr()) == nil && servedBy(s.Addr(), cmd.Process.Pid) {
 			s.cmd, s.done = cmd, done
 			return nil
 		}
@@ -173,6 +194,12 @@ func (s *Server) start() error {
 	}
 }
 
+// servedBy reports whether the server at addr is the process pid.
+func servedBy(addr string, pid int) bool {
+	info, err := command(addr, "INFO", "server")
+	return err == nil && strings.Contains(info, "\r\nprocess_id:"+strconv.Itoa(pid)+"\r\n")
+}
+
 func ping(addr string) error {
 	reply, err := command(addr, "PING")
 	if err == nil && reply != "PONG" {
@@ -184,42 +211,15 @@ func ping(addr string) error {
 // command sends one command over a fresh connection and returns a simple
 // or bulk string reply.
 func command(addr string, args ...string) (string, error) {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	reply, err := do(addr, args...)
 	if err != nil {
 		return "", err
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(time.Second))
-	var req strings.Builder
-	fmt.Fprintf(&req, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	str, ok := reply.(string)
+	if !ok {
+		return "", fmt.Errorf("reply %v is not a string", reply)
 	}
-	if _, err := conn.Write([]byte(req.String())); err != nil {
-		return "", err
-	}
-	r := bufio.NewReader(conn)
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	switch {
-	case strings.HasPrefix(line, "+"):
-		return line[1:], nil
-	case strings.HasPrefix(line, "$"):
-		n, err := strconv.Atoi(line[1:])
-		if err != nil || n < 0 {
-			return "", errors.New("bad bulk reply " + strconv.Quote(line))
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return "", err
-		}
-		return string(buf[:n]), nil
-	default:
-		return "", errors.New("reply " + strconv.Quote(line))
-	}
+	return str, nil
 }
 
 func freePort() (int, error) {

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,53 @@ func TestStartCluster(t *testing.T) {
 	info, err := command(addr, "CLUSTER", "INFO")
 	if err != nil || !strings.Contains(info, "cluster_slots_assigned:16384") {
 		t.Fatalf("cluster info = %q, %v", info, err)
+	}
+}
+
+// The sentinels promote the replica when the master is killed.
+func TestSentinelsFailOver(t *testing.T) {
+	t.Parallel()
+	s := StartSentinels(t, 1)
+	old := s.Master()
+	if old != s.Data[0] {
+		t.Fatalf("master %v, want %s", old, s.Data[0].Addr())
+	}
+	old.Stop()
+	if m := s.WaitFailover(old); m != s.Data[1] {
+		t.Fatalf("promoted %s, want %s", m.Addr(), s.Data[1].Addr())
+	}
+}
+
+// A cluster of three masters with a replica each; a killed master's
+// replica takes its slots over.
+func TestClusterOfFailsOver(t *testing.T) {
+	t.Parallel()
+	c := StartClusterOf(t, 3, 1)
+	masters := c.Masters()
+	if len(masters) != 3 {
+		t.Fatalf("%d masters", len(masters))
+	}
+	reps := c.ReplicasOf(masters[0])
+	if len(reps) != 1 {
+		t.Fatalf("replicas of %s: %d", masters[0].Addr(), len(reps))
+	}
+	masters[0].Stop()
+	if p := c.WaitPromoted(masters[0], reps...); p != reps[0] {
+		t.Fatalf("promoted %v, want %s", p, reps[0].Addr())
+	}
+}
+
+// A server that could not bind its port is not mistaken for the one
+// already there (parallel tests start many servers on free ports).
+func TestStartDoesNotMistakeAnotherServer(t *testing.T) {
+	other := StartServer(t)
+	path, err := exec.LookPath(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{tb: t, path: path, dir: t.TempDir(), port: other.port}
+	if err := s.start(); err == nil {
+		s.Stop()
+		t.Fatal("start on a taken port succeeded")
 	}
 }
