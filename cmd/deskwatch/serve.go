@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"deskwatch/accesslog"
 	"deskwatch/alerts"
 	"deskwatch/ari"
 	"deskwatch/config"
@@ -77,6 +78,10 @@ type Daemon struct {
 	journal  *journal.Journal
 	notifier *alerts.Notifier
 	alerts   *alerts.Runner
+	access   *accesslog.Log // who read personal data; stopAccess ends its writer
+
+	accessRDB  *redis.Client
+	stopAccess context.CancelFunc
 
 	srv        *http.Server
 	ln         net.Listener
@@ -107,6 +112,9 @@ func (d *Daemon) build() error {
 		return err
 	}
 	d.st = store.New(d.rdb, cfg.Redis.Prefix, d.logger("store"))
+	if d.access, d.accessRDB, err = daemonAccessLog(cfg, d.logger("access")); err != nil {
+		return err
+	}
 	wss := cfg.HealthWorkstations()
 	if d.ari, err = newARI(cfg, ariPass, wss, d.logger("ari")); err != nil {
 		return fmt.Errorf("ari: %w", err)
@@ -183,7 +191,7 @@ func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Location: d.cfg.Location(), Tokens: tokens,
 		Service: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
-		Probe: d.probes.result, Metrics: d.metrics, Status: d.status,
+		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, Access: d.accessAPI(),
 		Logger: d.logger("http"),
 	})
 	streams, endStreams := context.WithCancel(context.Background())
@@ -226,6 +234,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
 	_ = d.srv.Shutdown(sctx)
+	d.stopAccess() // after the API: its last requests are recorded
 	wg.Wait()
 	return first
 }
@@ -234,6 +243,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // that fails sends its error to errc.
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
 	ac, mon, probe, jr, st, srv, ln := d.ari, d.mon, d.sip, d.journal, d.st, d.srv, d.ln
+	d.startAccess(wg)
 	wg.Add(5)
 	go func() { defer wg.Done(); d.qualify.Run(ctx) }()
 	go func() {
@@ -295,6 +305,9 @@ func (d *Daemon) Close() {
 		}
 		if d.rdb != nil {
 			_ = d.rdb.Close()
+		}
+		if d.accessRDB != nil {
+			_ = d.accessRDB.Close()
 		}
 	})
 }
@@ -385,5 +398,6 @@ func (d *Daemon) metrics() []httpapi.Metric {
 			httpapi.Metric{Name: "deskwatch_alerts_failed_total", Help: "Alert notifications given up after retries.", Type: "counter", Labels: l, Value: float64(cs.Failed)},
 			httpapi.Metric{Name: "deskwatch_alerts_dropped_total", Help: "Alert notifications dropped on a full queue.", Type: "counter", Labels: l, Value: float64(cs.Dropped)})
 	}
+	out = append(out, apiMetrics(d.access.Metrics())...)
 	return append(out, d.probes.metrics()...)
 }
