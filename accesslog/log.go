@@ -18,6 +18,7 @@ const (
 	defaultQueue     = 4096
 	maxBatch         = 256
 	writeTimeout     = 5 * time.Second
+	linger           = 10 * time.Millisecond // for a burst to fill a batch
 	drainTimeout     = 3 * time.Second
 	trimEvery        = time.Minute
 	// Lateness bounds how long after its request a record may still be
@@ -68,11 +69,11 @@ func New(opt Options) *Log {
 	return &Log{rdb: opt.Redis, key: opt.Key, retention: opt.Retention, log: opt.Logger, now: opt.Now, queue: make(chan Record, opt.Queue)}
 }
 
-// Record logs r and queues it for Redis. It never blocks: with the queue
-// full (Redis slow or down for long) or the log stopped, r is dropped and
-// counted; its log line stays.
+// Record queues r for the log line and Redis. It never blocks, and does
+// little on the request's path (no I/O, no goroutine woken while the
+// writer lingers): with the queue full (Redis slow or down for long) or
+// the log stopped, r is dropped and counted, and logged here.
 func (l *Log) Record(r Record) {
-	l.line(r)
 	l.mu.Lock()
 	queued := false
 	if !l.stopped {
@@ -84,8 +85,15 @@ func (l *Log) Record(r Record) {
 	}
 	l.mu.Unlock()
 	if !queued {
+		l.line(r)
 		l.drop(1, "queue full or log stopped")
 	}
+}
+
+// took logs a record the writer takes from the queue.
+func (l *Log) took(r Record) Record {
+	l.line(r)
+	return r
 }
 
 // line is the record as one structured log line.
@@ -136,7 +144,15 @@ func (l *Log) Run(ctx context.Context) {
 				l.trimLogged(ctx)
 				continue
 			case r := <-l.queue:
-				batch = append(batch, r)
+				batch = append(batch, l.took(r))
+			}
+			// Unless a batch is waiting already, linger: one pipeline for
+			// a burst, and requests meanwhile queue without waking us.
+			if batch = l.fill(batch); len(batch) < maxBatch {
+				select {
+				case <-ctx.Done():
+				case <-time.After(linger):
+				}
 			}
 		}
 		batch = l.fill(batch)
@@ -165,7 +181,7 @@ func (l *Log) fill(batch []Record) []Record {
 	for len(batch) < maxBatch {
 		select {
 		case r := <-l.queue:
-			batch = append(batch, r)
+			batch = append(batch, l.took(r))
 		default:
 			return batch
 		}

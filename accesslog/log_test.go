@@ -12,13 +12,14 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"deskwatch/internal/logtest"
 	"deskwatch/internal/redistest"
 	"deskwatch/report"
 )
 
 const key = "t:access"
 
-func newLog(t *testing.T, opt Options) (*Log, *redis.Client, *redistest.Server) {
+func newLog(t testing.TB, opt Options) (*Log, *redis.Client, *redistest.Server) {
 	t.Helper()
 	srv := redistest.StartServer(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1, DialTimeout: 300 * time.Millisecond})
@@ -153,15 +154,28 @@ func TestFullQueueDropsAndShutdownDrains(t *testing.T) {
 }
 
 // Every record is also one log line with component access (set by the
-// caller), without any token.
+// caller): written by the writer, or at once for a record dropped.
 func TestLogLine(t *testing.T) {
-	var buf bytes.Buffer
-	l := New(Options{Logger: zerolog.New(&buf).With().Str("component", "access").Logger(), Queue: 1})
+	var buf logtest.Buffer
+	l, _, _ := newLog(t, Options{Logger: zerolog.New(&buf).With().Str("component", "access").Logger(), Queue: 1})
 	l.Record(rec("board", time.Now()))
-	line := buf.String()
-	for _, want := range []string{`"component":"access"`, `"actor":"board"`, `"route":"GET /api/v1/journal"`, `"params":{"period":"2026Q3"}`, `"status":200`, `"bytes":512`} {
-		if !strings.Contains(line, want) {
-			t.Errorf("log line lacks %s: %s", want, line)
+	l.Record(rec("dropped", time.Now()))
+	if logs := buf.String(); strings.Contains(logs, `"actor":"board"`) || !strings.Contains(logs, `"actor":"dropped"`) {
+		t.Fatalf("before the writer runs: %s", buf.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the queued record's line", func() bool { return strings.Contains(buf.String(), `"actor":"board"`) })
+	for line := range strings.SplitSeq(buf.String(), "\n") {
+		if !strings.Contains(line, `"actor":"board"`) {
+			continue
+		}
+		for _, want := range []string{`"component":"access"`, `"route":"GET /api/v1/journal"`, `"params":{"period":"2026Q3"}`, `"status":200`, `"bytes":512`} {
+			if !strings.Contains(line, want) {
+				t.Errorf("log line lacks %s: %s", want, line)
+			}
 		}
 	}
 }
