@@ -1,7 +1,6 @@
 package accesslog
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 
 	"deskwatch/internal/logtest"
 	"deskwatch/internal/redistest"
-	"deskwatch/report"
 )
 
 const key = "t:access"
@@ -177,27 +175,6 @@ func TestLogLine(t *testing.T) {
 				t.Errorf("log line lacks %s: %s", want, line)
 			}
 		}
-	}
-}
-
-func TestCSVRussianFirst(t *testing.T) {
-	loc, _ := time.LoadLocation("Asia/Irkutsk")
-	r := rec("=HYPERLINK(\"x\")", time.Date(2026, 7, 1, 2, 0, 0, 0, time.UTC))
-	r.ID = "1782871200000-0"
-	var ru, en bytes.Buffer
-	if err := WriteCSV(&ru, Export{Location: loc, Records: []Record{r}}); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(ru.String(), "\r\n")
-	if !strings.HasPrefix(lines[0], "\ufeff\"Время (Asia/Irkutsk)\";\"Кто (имя токена)\"") {
-		t.Fatalf("header %q", lines[0])
-	}
-	want := `2026-07-01 10:00:00;"'=HYPERLINK(""x"")";"viewer";"10.0.0.7";"10.0.0.7";"";"GET";"GET /api/v1/journal";"/api/v1/journal";"period=2026Q3";200;512;"1782871200000-0"`
-	if lines[1] != want {
-		t.Fatalf("row\n%s\nwant\n%s", lines[1], want)
-	}
-	if err := WriteCSV(&en, Export{Location: loc, Lang: report.LangEN}); err != nil || !strings.HasPrefix(en.String(), "\ufeff\"Time (Asia/Irkutsk)\";\"Who (token name)\"") {
-		t.Fatalf("english header %q %v", en.String(), err)
 	}
 }
 

@@ -85,7 +85,7 @@ func cmdAccessLog(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
-	write := map[string]func(io.Writer, accesslog.Export) error{"csv": accesslog.WriteCSV, "json": accesslog.WriteJSON}[*format]
+	write := map[string]func(io.Writer, accessExport) error{"csv": writeAccessCSV, "json": writeAccessJSON}[*format]
 	if write == nil {
 		return usageError{fmt.Errorf("-format %q: want csv or json", *format)}
 	}
@@ -112,7 +112,7 @@ func cmdAccessLog(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return &service.Error{Kind: service.ErrUnavailable, Code: "store_unavailable", RU: "хранилище (Redis) недоступно", EN: "the store (Redis) is unavailable", Err: err}
 	}
 	var buf bytes.Buffer
-	if err := write(&buf, accesslog.Export{From: iv.Start, To: iv.End, Location: loc, Lang: *lang, Records: recs}); err != nil {
+	if err := write(&buf, accessExport{From: iv.Start, To: iv.End, Location: loc, Lang: *lang, Records: recs}); err != nil {
 		return err
 	}
 	host, _ := os.Hostname()

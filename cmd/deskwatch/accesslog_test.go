@@ -11,6 +11,7 @@ import (
 
 	"deskwatch/accesslog"
 	"deskwatch/health"
+	"deskwatch/report"
 )
 
 // A viewer reads the journal and a report; the supervisor's access-log
@@ -91,5 +92,29 @@ func TestE2EAccessLog(t *testing.T) {
 		if !routes[want] {
 			t.Errorf("the log lacks %q: %v", want, routes)
 		}
+	}
+}
+
+// The auditor's CSV reads like the report's: Russian header first, text
+// quoted and defused, numbers bare.
+func TestAccessCSVRussianFirst(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Irkutsk")
+	r := accesslog.Record{Time: time.Date(2026, 7, 1, 2, 0, 0, 0, time.UTC), Actor: "=HYPERLINK(\"x\")", Role: "viewer", Client: "10.0.0.7", Remote: "10.0.0.7",
+		Method: "GET", Route: "GET /api/v1/journal", Path: "/api/v1/journal", Params: map[string]string{"period": "2026Q3"}, Status: 200, Bytes: 512}
+	r.ID = "1782871200000-0"
+	var ru, en bytes.Buffer
+	if err := writeAccessCSV(&ru, accessExport{Location: loc, Records: []accesslog.Record{r}}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(ru.String(), "\r\n")
+	if !strings.HasPrefix(lines[0], "\ufeff\"Время (Asia/Irkutsk)\";\"Кто (имя токена)\"") {
+		t.Fatalf("header %q", lines[0])
+	}
+	want := `2026-07-01 10:00:00;"'=HYPERLINK(""x"")";"viewer";"10.0.0.7";"10.0.0.7";"";"GET";"GET /api/v1/journal";"/api/v1/journal";"period=2026Q3";200;512;"1782871200000-0"`
+	if lines[1] != want {
+		t.Fatalf("row\n%s\nwant\n%s", lines[1], want)
+	}
+	if err := writeAccessCSV(&en, accessExport{Location: loc, Lang: report.LangEN}); err != nil || !strings.HasPrefix(en.String(), "\ufeff\"Time (Asia/Irkutsk)\";\"Who (token name)\"") {
+		t.Fatalf("english header %q %v", en.String(), err)
 	}
 }

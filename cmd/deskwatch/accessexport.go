@@ -1,4 +1,4 @@
-package accesslog
+package main
 
 import (
 	"bufio"
@@ -11,36 +11,40 @@ import (
 	"strings"
 	"time"
 
+	"deskwatch/accesslog"
 	"deskwatch/report"
 )
 
-// Export is what the auditor's CLI writes: the records of a period.
-type Export struct {
+// The access log as the auditor's CLI writes it. It lives here, not in
+// accesslog, so that the log (an adapter) needs nothing of report's.
+
+// accessExport is what the CLI writes: the records of a period.
+type accessExport struct {
 	From, To time.Time
 	Location *time.Location // of the CSV's times; nil: UTC
 	Lang     string         // report.LangRU (default) or report.LangEN
-	Records  []Record
+	Records  []accesslog.Record
 }
 
-var csvHeader = map[string][]string{
+var accessCSVHeader = map[string][]string{
 	report.LangRU: {"Время (%s)", "Кто (имя токена)", "Роль", "Адрес клиента", "Адрес соединения", "X-Forwarded-For",
 		"Метод", "Маршрут", "Путь", "Параметры запроса", "Статус", "Байт", "Идентификатор записи"},
 	report.LangEN: {"Time (%s)", "Who (token name)", "Role", "Client address", "Peer address", "X-Forwarded-For",
 		"Method", "Route", "Path", "Request parameters", "Status", "Bytes", "Record id"},
 }
 
-// WriteCSV writes the records as the report's CSV is written, for Excel in
+// writeAccessCSV writes the records as the report's CSV is written, for Excel in
 // ru-RU: UTF-8 with a BOM, ';' between fields, CRLF, a header row in the
 // language (Russian unless English is asked for), text quoted and
 // defused, numbers bare.
-func WriteCSV(w io.Writer, e Export) error {
+func writeAccessCSV(w io.Writer, e accessExport) error {
 	loc := e.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	head, ok := csvHeader[e.Lang]
+	head, ok := accessCSVHeader[e.Lang]
 	if !ok {
-		head = csvHeader[report.LangRU]
+		head = accessCSVHeader[report.LangRU]
 	}
 	bw := bufio.NewWriter(w)
 	bw.WriteString(report.CSVBOM)
@@ -56,7 +60,7 @@ func WriteCSV(w io.Writer, e Export) error {
 	bw.WriteString("\r\n")
 	for _, r := range e.Records {
 		bw.WriteString(r.Time.In(loc).Format("2006-01-02 15:04:05"))
-		for _, s := range []string{r.Actor, r.Role, r.Client, r.Remote, r.ForwardedFor, r.Method, r.Route, r.Path, params(r.Params)} {
+		for _, s := range []string{r.Actor, r.Role, r.Client, r.Remote, r.ForwardedFor, r.Method, r.Route, r.Path, accessParams(r.Params)} {
 			bw.WriteByte(';')
 			report.CSVText(bw, s)
 		}
@@ -67,8 +71,8 @@ func WriteCSV(w io.Writer, e Export) error {
 	return bw.Flush()
 }
 
-// params is "k=v; k=v" by key.
-func params(p map[string]string) string {
+// accessParams is "k=v; k=v" by key.
+func accessParams(p map[string]string) string {
 	var b strings.Builder
 	for i, k := range slices.Sorted(maps.Keys(p)) {
 		if i > 0 {
@@ -79,12 +83,12 @@ func params(p map[string]string) string {
 	return b.String()
 }
 
-// WriteJSON writes {"from", "to", "access_log": [...]}, the records as the
-// API gives them.
-func WriteJSON(w io.Writer, e Export) error {
+// writeAccessJSON writes {"from", "to", "access_log": [...]}, the records
+// as the API gives them.
+func writeAccessJSON(w io.Writer, e accessExport) error {
 	recs := e.Records
 	if recs == nil {
-		recs = []Record{}
+		recs = []accesslog.Record{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
