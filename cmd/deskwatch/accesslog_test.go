@@ -49,6 +49,10 @@ func TestE2EAccessLog(t *testing.T) {
 	if code := h.do("GET", "/api/v1/access-log", viewer, nil, nil); code != 403 {
 		t.Fatalf("viewer reading the access log: %d", code)
 	}
+	h.waitFor("the refused read in the access log", func() bool {
+		got.AccessLog = nil
+		return h.get("/api/v1/access-log?actor=board", &got) == 200 && len(got.AccessLog) == 3 && got.AccessLog[2].Status == 403
+	})
 	if m := h.metricsText(); !strings.Contains(m, "deskwatch_access_log_dropped_total 0") || !strings.Contains(m, "deskwatch_access_log_ok 1") {
 		t.Fatalf("metrics:\n%s", m)
 	}
