@@ -54,6 +54,7 @@ type Config struct {
 	Workstations []WorkstationConfig `yaml:"workstations"`
 	SIP          SIPConfig           `yaml:"sip"`
 	Alerts       AlertsConfig        `yaml:"alerts"`
+	AccessLog    AccessLogConfig     `yaml:"access_log"`
 
 	lines  map[string]int // field path -> YAML line, filled by Parse
 	blocks map[string]int // field path -> first line of a block scalar's text
@@ -77,6 +78,9 @@ type ARIConfig struct {
 type HTTPConfig struct {
 	Listen string  `yaml:"listen"`
 	Tokens []Token `yaml:"tokens"`
+	// TrustedProxies (CIDR) may name the client in X-Forwarded-For, for
+	// the access log.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Token is an API client. Only the SHA-256 of the token is configured
@@ -184,6 +188,7 @@ func (c *Config) setDefaults() {
 	}
 	c.SIP.setDefaults()
 	c.Alerts.setDefaults()
+	c.AccessLog.setDefaults()
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID

@@ -50,7 +50,8 @@ type env struct {
 }
 
 // newEnv: four desks; d3 commissioned mid-quarter; "now" is after 2026Q3.
-func newEnv(t *testing.T) *env {
+// opts change the API's options.
+func newEnv(t *testing.T, opts ...func(*env, *httpapi.Options)) *env {
 	loc, _ := time.LoadLocation("Asia/Irkutsk")
 	q3, _ := health.ParseQuarter("2026Q3")
 	e := &env{t: t, loc: loc, q: q3.Range(loc), now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
@@ -68,11 +69,15 @@ func newEnv(t *testing.T) *env {
 	log := zerolog.New(&e.logs)
 	now := func() time.Time { return e.now }
 	svc := service.New(service.Options{Workstations: wss, Location: loc, Store: e.st, Now: now, Logger: log})
-	api := httpapi.New(httpapi.Options{
+	opt := httpapi.Options{
 		Workstations: wss, Location: loc,
 		Tokens:  []httpapi.Token{{Name: "duty", Role: "supervisor", SHA256: sum(supTok)}, {Name: "board", Role: "viewer", SHA256: sum(viewTok)}},
 		Service: svc, Live: live{e.tr}, Logger: log, Now: now,
-	})
+	}
+	for _, o := range opts {
+		o(e, &opt)
+	}
+	api := httpapi.New(opt)
 	e.srv = httptest.NewServer(api)
 	t.Cleanup(e.srv.Close)
 	return e

@@ -42,6 +42,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		}
 		body["warnings"] = warn
 	}
+	s.accessHealth(body)
 	if s.opt.Status != nil {
 		for k, v := range s.opt.Status() {
 			body[k] = v

@@ -79,6 +79,8 @@ type Options struct {
 	Hub *Hub
 	// Status adds fields to /healthz (e.g. the monitor's write queue).
 	Status func() map[string]any
+	// Access, if set, records who read personal data (access.go).
+	Access *Access
 	Logger zerolog.Logger
 	// Now reads "this year" and "this quarter so far" in requests.
 	Now func() time.Time
@@ -159,8 +161,9 @@ func New(opt Options) *Server {
 			route{"GET", "/api/v1/reports/{period}/versions", roleViewer, s.reportVersions},
 			route{"POST", "/api/v1/reports/{period}/submit", roleSupervisor, s.submitReport})
 	}
+	s.routes = append(s.routes, s.accessRoutes()...)
 	for _, rt := range s.routes {
-		mux.Handle(rt.method+" "+rt.path, s.auth(rt.role, rt.h))
+		mux.Handle(rt.method+" "+rt.path, s.logged(rt, s.auth(rt.role, rt.h)))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &apiError{http.StatusNotFound, "no_route", "нет такого адреса API", "no such API path"})
@@ -211,6 +214,7 @@ func (s *Server) auth(need string, h http.HandlerFunc) http.Handler {
 			s.writeError(w, r, errUnauthorized)
 			return
 		}
+		noteCaller(r, Caller{found.name, found.role})
 		if need == roleSupervisor && found.role != roleSupervisor {
 			s.writeError(w, r, errForbidden)
 			return

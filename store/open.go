@@ -20,6 +20,9 @@ type Target struct {
 	// WaitTimeout bounds each wait (default 1 s). See DurableWrites.
 	WaitReplicas int
 	WaitTimeout  time.Duration
+	// PoolSize, if positive, bounds the connections (per node): a side
+	// client such as the access log's keeps its own small pool.
+	PoolSize int
 }
 
 // clusterReload bounds how long a Cluster client keeps a slot map (5 s:
@@ -56,18 +59,21 @@ func Open(t Target) (redis.UniversalClient, error) {
 		if t.Password != "" {
 			opt.Password = t.Password
 		}
+		if t.PoolSize > 0 {
+			opt.PoolSize = t.PoolSize
+		}
 		rdb = redis.NewClient(opt)
 	case t.Sentinel != nil:
 		rdb = redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: t.Sentinel.Master, SentinelAddrs: t.Sentinel.Addrs,
-			SentinelPassword: t.Sentinel.Password, Password: t.Password,
+			SentinelPassword: t.Sentinel.Password, Password: t.Password, PoolSize: t.PoolSize,
 		})
 	default:
 		// go-redis re-reads the slots on MOVED or every minute, and a killed
 		// master answers nothing: without a shorter period writes would go
 		// to it for up to a minute after its replica took over.
 		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: t.Cluster, Password: t.Password,
-			ClusterStateReloadInterval: clusterReload})
+			ClusterStateReloadInterval: clusterReload, PoolSize: t.PoolSize})
 	}
 	if t.WaitReplicas > 0 {
 		DurableWrites(rdb, t.WaitReplicas, t.WaitTimeout)

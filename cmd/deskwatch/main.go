@@ -36,6 +36,8 @@ commands:
   report submit -config FILE -period 2026Q3
                                freeze the quarter's report as submitted
   journal verify -config FILE  check the journal's hash chain, naming the first bad record
+  access-log -config FILE -period 2026Q3 [-actor NAME] [-format csv|json]
+                               who read personal data (152-FZ), for the auditor
   config check FILE            validate a configuration file
   version                      print the version
 
@@ -63,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdJournal(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, args[1:], stdout, stderr)
+	case "access-log":
+		err = cmdAccessLog(ctx, args[1:], stdout, stderr)
 	case "config":
 		if helpAsked(args[1:]) {
 			fmt.Fprint(stdout, "usage: deskwatch config check FILE\n")

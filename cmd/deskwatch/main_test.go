@@ -39,7 +39,7 @@ func TestConfigCheckCommand(t *testing.T) {
 func TestHelpAndVersionExitZero(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"help"}, {"serve", "-h"}, {"demo", "-h"}, {"report", "-h"}, {"report", "submit", "-h"},
-		{"journal", "-h"}, {"journal", "verify", "-h"}, {"config", "-h"}, {"config", "check", "-h"},
+		{"journal", "-h"}, {"journal", "verify", "-h"}, {"config", "-h"}, {"config", "check", "-h"}, {"access-log", "-h"},
 		{"version"}, {"-version"},
 	} {
 		var out, errb bytes.Buffer

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"deskwatch/accesslog"
 	"deskwatch/alerts"
 	"deskwatch/ari"
 	"deskwatch/config"
@@ -79,6 +80,10 @@ type Daemon struct {
 	journal  *journal.Journal
 	notifier *alerts.Notifier
 	alerts   *alerts.Runner
+	access   *accesslog.Log // who read personal data; stopAccess ends its writer
+
+	accessRDB  redis.UniversalClient
+	stopAccess context.CancelFunc
 
 	collectors []metrics.Collector // what /metrics shows, each declared where it is counted
 
@@ -112,6 +117,9 @@ func (d *Daemon) build() error {
 	}
 	d.st = store.New(d.rdb, cfg.Redis.Prefix, d.logger("store"))
 	d.persist = store.NewPersistenceCheck(d.rdb, d.logger("redis"), store.PersistenceOptions{})
+	if d.access, d.accessRDB, err = daemonAccessLog(cfg, d.logger("access")); err != nil {
+		return err
+	}
 	wss := cfg.HealthWorkstations()
 	if d.ari, err = newARI(cfg, ariPass, wss, d.logger("ari")); err != nil {
 		return fmt.Errorf("ari: %w", err)
@@ -141,7 +149,7 @@ func (d *Daemon) build() error {
 		return fmt.Errorf("alerts: %w", err)
 	}
 	d.alerts = alerts.NewRunner(alerts.NewEvaluator(cfg.AlertRules(), cfg.Location()), d.notifier, newAlertInput(cfg, d.mon, svc).input, time.Second, log.With().Str("component", "alerts").Logger())
-	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), d.ari, d.mon, d.notifier, d.persist,
+	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), d.ari, d.mon, d.notifier, d.persist, d.access,
 		alerts.RuleMetrics(cfg.AlertRules()), svc.QuarterMetrics(time.Minute)}
 	if d.sip != nil {
 		d.collectors = append(d.collectors, d.sip.p)
@@ -196,7 +204,7 @@ func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Location: d.cfg.Location(), Tokens: tokens,
 		Service: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
-		Probe: d.probes.result, Metrics: d.metrics, Status: d.status,
+		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, Access: d.accessAPI(),
 		Logger: d.logger("http"),
 	})
 	streams, endStreams := context.WithCancel(context.Background())
@@ -239,6 +247,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
 	_ = d.srv.Shutdown(sctx)
+	d.stopAccess() // after the API: its last requests are recorded
 	wg.Wait()
 	return first
 }
@@ -247,6 +256,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // that fails sends its error to errc.
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
 	ac, mon, probe, jr, st, srv, ln := d.ari, d.mon, d.sip, d.journal, d.st, d.srv, d.ln
+	d.startAccess(wg)
 	wg.Add(6)
 	go func() { defer wg.Done(); d.qualify.Run(ctx) }()
 	go func() { defer wg.Done(); d.persist.Run(ctx) }()
@@ -309,6 +319,9 @@ func (d *Daemon) Close() {
 		}
 		if d.rdb != nil {
 			_ = d.rdb.Close()
+		}
+		if d.accessRDB != nil {
+			_ = d.accessRDB.Close()
 		}
 	})
 }

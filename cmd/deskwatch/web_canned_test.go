@@ -39,6 +39,9 @@ func cannedAPI(t *testing.T, desks []map[string]any) *httptest.Server {
 		case <-stop:
 		}
 	})
+	mux.HandleFunc("GET /api/v1/whoami", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]string{"name": "board", "role": "viewer"})
+	})
 	mux.HandleFunc("POST /api/v1/outages/{id}/exclusion", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 403, map[string]string{"error": "это действие доступно только роли supervisor", "code": "forbidden"})
 	})

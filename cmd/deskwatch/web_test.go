@@ -71,6 +71,7 @@ func TestWebLoginAndBoard(t *testing.T) {
 		t.Fatal("the token must be in sessionStorage and never in the URL")
 	}
 	b.waitJS("the supervisor role", `document.body.classList.contains('supervisor') && document.querySelector('#who').textContent === 'руководитель смены'`, `document.querySelector('#who').textContent`, step)
+	b.waitJS("who is signed in", `document.querySelector('#who-name').textContent === 'пользователь: duty'`, `document.querySelector('#who-name').textContent`, step)
 
 	// Every key exists in both languages and every labelled element has text.
 	if bad := js[string](b, `(() => {
@@ -110,6 +111,7 @@ func TestWebLoginAndBoard(t *testing.T) {
 	// A viewer sees the board and the outages, without the supervisor's actions.
 	b.loginOK("test-token-viewer", 3)
 	b.waitJS("the viewer role", `document.querySelector('#who').textContent === 'просмотр'`, `document.querySelector('#who').textContent`, step)
+	b.waitJS("the viewer's name", `document.querySelector('#who-name').textContent === 'пользователь: board'`, `document.querySelector('#who-name').textContent`, step)
 	b.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#outages'`))
 	b.waitJS("the outages view", `!document.querySelector('#view-outages').hidden && document.querySelector('#out-status').textContent !== '' && !document.querySelector('#out-status').textContent.includes('Загрузка')`, `document.querySelector('#out-status').textContent`, step)
 	if js[bool](b, `document.body.classList.contains('supervisor') || getComputedStyle(document.querySelector('#manual')).display !== 'none'`) {

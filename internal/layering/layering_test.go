@@ -34,13 +34,16 @@ var allowed = map[string][]string{
 	"internal/monitor":  {"health", "metrics"},
 	"internal/qualify":  {"ari"},
 	"internal/sdnotify": {},
+	"accesslog":         {"metrics"},
 	"web":               {},
 
 	// The application layer.
-	"service": {"health", "metrics", "store", "journal", "report", "schedule"},
+	"service": {"health", "metrics", "store", "journal", "report", "schedule", "accesslog"},
 
 	// Delivery: renders what service returns (journal and report types).
-	"httpapi": {"health", "metrics", "service", "journal", "report"},
+	// It records each read of personal data itself (accesslog): who asked
+	// what is a fact about the HTTP request.
+	"httpapi": {"health", "metrics", "service", "journal", "report", "accesslog"},
 
 	// Configuration: builds the runtime packages' options from the YAML.
 	"config": {"health", "alerts", "schedule"},

@@ -15,6 +15,7 @@ window.DW_I18N = {
     'wall.off': 'Выйти из режима табло',
     'role.supervisor': 'руководитель смены',
     'role.viewer': 'просмотр',
+    'who.name': 'пользователь: {name}',
 
     'login.title': 'Вход',
     'login.hint': 'Вставьте токен доступа, выданный администратором. Он хранится только в этой вкладке браузера до выхода или закрытия вкладки.',
@@ -175,6 +176,7 @@ window.DW_I18N = {
     'wall.off': 'Leave wall mode',
     'role.supervisor': 'shift supervisor',
     'role.viewer': 'read only',
+    'who.name': 'signed in as {name}',
 
     'login.title': 'Sign in',
     'login.hint': 'Paste the access token your administrator gave you. It is kept only in this browser tab until you log out or close the tab.',

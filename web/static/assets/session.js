@@ -56,6 +56,7 @@ export function logout(message) {
   stopStream();
   S.token = null;
   S.role = '';
+  S.name = '';
   sessionStorage.removeItem(TOKEN_KEY);
   S.desks.clear();
   S.tiles.clear();
@@ -79,17 +80,19 @@ export function sessionEnded() {
   if (S.token) logout(t('login.expired'));
 }
 
-// A supervisor may write; find out without writing anything: the role is
-// checked before the body, so an empty body gives 403 to a viewer and 400
-// (bad JSON) to a supervisor. A failed check leaves the actions shown, and
-// a 403 on a real write is reported.
+// Who is signed in (the token's name, in the header) and whether they may
+// write, from whoami. A failed check leaves the actions shown, and a 403 on
+// a real write is reported.
 async function detectRole() {
+  let me = null;
   try {
-    const res = await fetch('/api/v1/outages/-/exclusion', { method: 'POST', headers: { Authorization: 'Bearer ' + S.token }, cache: 'no-store' });
-    S.role = res.status === 403 ? 'viewer' : res.status === 400 ? 'supervisor' : '';
+    const res = await fetch('/api/v1/whoami', { headers: { Authorization: 'Bearer ' + S.token }, cache: 'no-store' });
+    if (res.ok) me = await res.json();
   } catch (e) {
-    S.role = '';
+    me = null;
   }
+  S.role = me && (me.role === 'viewer' || me.role === 'supervisor') ? me.role : '';
+  S.name = (me && typeof me.name === 'string') ? me.name : '';
   document.body.classList.toggle('supervisor', S.role !== 'viewer');
   applyStatic();
   if (S.tab === 'outages') renderOutages();

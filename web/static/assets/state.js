@@ -3,6 +3,7 @@
 export const S = {
   token: null,
   role: '', // '' unknown, 'viewer', 'supervisor'
+  name: '', // the token's name, from whoami
   lang: 'ru',
   wall: false,
   zone: 'Asia/Irkutsk',

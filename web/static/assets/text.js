@@ -24,6 +24,7 @@ export function applyStatic() {
   $$('.lang button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.lang === S.lang)));
   $('#wall-toggle').textContent = t(S.wall ? 'wall.off' : 'wall.on');
   $('#manual-hint').textContent = t('man.hint', { zone: S.zone });
+  $('#who-name').textContent = S.name ? t('who.name', { name: S.name }) : '';
   $('#who').textContent = S.role ? t('role.' + S.role) : '';
 }
 
