@@ -86,10 +86,18 @@ func (r RedisConfig) String() string {
 		redactURL(r.URL), r.PasswordEnv, r.PasswordFile, r.Prefix)
 }
 
-// HTTPConfig is the HTTP API listener and its bearer tokens.
+// HTTPConfig is the HTTP API listener, its bearer tokens and the limits of
+// what one client may hold (defaults and checks in http.go).
 type HTTPConfig struct {
 	Listen string  `yaml:"listen"`
 	Tokens []Token `yaml:"tokens"`
+
+	ReadHeaderTimeout       time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout             time.Duration `yaml:"read_timeout"`  // a whole request, body included
+	WriteTimeout            time.Duration `yaml:"write_timeout"` // one answer; each write of an event stream
+	IdleTimeout             time.Duration `yaml:"idle_timeout"`  // a keep-alive connection between requests
+	MaxConnections          int           `yaml:"max_connections"`
+	MaxConnectionsPerClient int           `yaml:"max_connections_per_client"` // per client IP address
 }
 
 // Token is an API client. Only the SHA-256 of the token is configured
@@ -194,6 +202,7 @@ func (c *Config) setDefaults() {
 	if c.Redis.Prefix == "" {
 		c.Redis.Prefix = defaultRedisPrefix
 	}
+	c.HTTP.setDefaults()
 	for i := range c.HTTP.Tokens {
 		c.HTTP.Tokens[i].SHA256 = strings.ToLower(c.HTTP.Tokens[i].SHA256)
 	}
@@ -330,6 +339,7 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Str("redis_prefix", c.Redis.Prefix).
 		Str("http_listen", c.HTTP.Listen).
 		Int("http_tokens", len(c.HTTP.Tokens)).
+		Int("http_max_connections", c.HTTP.MaxConnections).
 		Strs("hotlines", c.AllHotlines()).
 		Int("workstations", len(c.Workstations))
 }
