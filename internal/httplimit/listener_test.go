@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/internal/logtest"
+	"deskwatch/internal/slowclient"
 	"deskwatch/metrics"
 )
 
@@ -50,13 +51,13 @@ func metric(ms []metrics.Metric, name, capLabel string) float64 {
 func TestListenerCaps(t *testing.T) {
 	var logs logtest.Buffer
 	l, addr, closed := servedCapped(t, 3, 2, &logs)
-	a1 := dialFrom(t, "127.0.0.1", addr)
-	mustServe(t, a1)
-	mustServe(t, dialFrom(t, "127.0.0.1", addr))
-	closedWithin(t, dialFrom(t, "127.0.0.1", addr), generous) // a third from one client
-	mustServe(t, dialFrom(t, "127.0.0.2", addr))              // another client, up to the total
-	closedWithin(t, dialFrom(t, "127.0.0.3", addr), generous) // a fourth in all
-	closedWithin(t, dialFrom(t, "127.0.0.2", addr), generous)
+	a1 := slowclient.Dial(t, "127.0.0.1", addr)
+	slowclient.MustServe(t, a1, "/")
+	slowclient.MustServe(t, slowclient.Dial(t, "127.0.0.1", addr), "/")
+	slowclient.ClosedWithin(t, slowclient.Dial(t, "127.0.0.1", addr), slowclient.Generous) // a third from one client
+	slowclient.MustServe(t, slowclient.Dial(t, "127.0.0.2", addr), "/")                    // another client, up to the total
+	slowclient.ClosedWithin(t, slowclient.Dial(t, "127.0.0.3", addr), slowclient.Generous) // a fourth in all
+	slowclient.ClosedWithin(t, slowclient.Dial(t, "127.0.0.2", addr), slowclient.Generous)
 
 	ms := l.Metrics()
 	if open, max := metric(ms, "deskwatch_http_connections", ""), metric(ms, "deskwatch_http_connections_max", ""); open != 3 || max != 3 {
@@ -75,7 +76,7 @@ func TestListenerCaps(t *testing.T) {
 
 	a1.Close()
 	<-closed // the server has given a1's place back
-	mustServe(t, dialFrom(t, "127.0.0.3", addr))
+	slowclient.MustServe(t, slowclient.Dial(t, "127.0.0.3", addr), "/")
 	if open := metric(l.Metrics(), "deskwatch_http_connections", ""); open != 3 {
 		t.Errorf("open %v after one closed and one came, want 3", open)
 	}

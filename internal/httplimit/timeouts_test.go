@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"deskwatch/internal/slowclient"
 )
 
 // Short timeouts, so that the tests wait little for the cuts.
@@ -38,23 +40,23 @@ func TestSlowClientsAreCut(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 
-	idle := dialFrom(t, "127.0.0.1", addr)
-	mustServe(t, idle)
-	if d := closedWithin(t, idle, short.Idle+generous); d < short.Idle/2 {
+	idle := slowclient.Dial(t, "127.0.0.1", addr)
+	slowclient.MustServe(t, idle, "/")
+	if d := slowclient.ClosedWithin(t, idle, short.Idle+slowclient.Generous); d < short.Idle/2 {
 		t.Errorf("idle connection cut after %v, before idle_timeout %v", d, short.Idle)
 	}
 
 	stop := make(chan struct{})
 	defer close(stop)
-	headers := dialFrom(t, "127.0.0.1", addr)
+	headers := slowclient.Dial(t, "127.0.0.1", addr)
 	fmt.Fprint(headers, "GET / HTTP/1.1\r\nHost: test\r\n")
-	go trickle(headers, []byte("X-Slow: aaaaaaaa\r\n"), 50*time.Millisecond, stop)
-	closedWithin(t, headers, short.ReadHeader+generous)
+	go slowclient.Trickle(headers, []byte("X-Slow: aaaaaaaa\r\n"), 50*time.Millisecond, stop)
+	slowclient.ClosedWithin(t, headers, short.ReadHeader+slowclient.Generous)
 
-	body := dialFrom(t, "127.0.0.1", addr)
+	body := slowclient.Dial(t, "127.0.0.1", addr)
 	fmt.Fprint(body, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n")
-	go trickle(body, []byte("{"), 50*time.Millisecond, stop)
-	closedWithin(t, body, short.Read+generous)
+	go slowclient.Trickle(body, []byte("{"), 50*time.Millisecond, stop)
+	slowclient.ClosedWithin(t, body, short.Read+slowclient.Generous)
 }
 
 // A request whose answer takes longer than read_timeout keeps its context,
@@ -82,7 +84,7 @@ func TestLongAnswersAndStreamsLast(t *testing.T) {
 		}
 		fmt.Fprint(w, "done\n")
 	}))
-	c := &http.Client{Timeout: generous}
+	c := &http.Client{Timeout: slowclient.Generous}
 	for _, p := range []string{"/slow", "/events"} {
 		resp, err := c.Get("http://" + addr + p)
 		if err != nil {
@@ -111,12 +113,12 @@ func TestStalledReadersAreCut(t *testing.T) {
 		}
 	}))
 	for _, p := range []string{"/report.pdf", "/events-flood"} {
-		c := dialFrom(t, "127.0.0.1", addr)
+		c := slowclient.Dial(t, "127.0.0.1", addr)
 		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: test\r\n\r\n", p) // and never read
 		select {
 		case err := <-cut:
 			t.Logf("%s: cut: %v", p, err)
-		case <-time.After(short.Write + generous):
+		case <-time.After(short.Write + slowclient.Generous):
 			t.Fatalf("%s: a client that does not read still holds the answer", p)
 		}
 	}
