@@ -10,8 +10,8 @@ import (
 const MinConnections = 16
 
 // FileLimit is the soft RLIMIT_NOFILE: what the process may have open. Go
-// raises it to the hard limit when a program starts (since Go 1.19), so
-// this is the hard limit unless something lowered it since.
+// raises it to one below the hard limit when a program starts (since Go
+// 1.19; on Linux the hard limit is finite), so there is nothing to raise.
 func FileLimit() (uint64, error) {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
