@@ -74,10 +74,18 @@ type ARIConfig struct {
 	ReconnectMax time.Duration `yaml:"reconnect_max"`
 }
 
-// HTTPConfig is the HTTP API listener and its bearer tokens.
+// HTTPConfig is the HTTP API listener, its bearer tokens and the limits of
+// what one client may hold (defaults and checks in http.go).
 type HTTPConfig struct {
 	Listen string  `yaml:"listen"`
 	Tokens []Token `yaml:"tokens"`
+
+	ReadHeaderTimeout       time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout             time.Duration `yaml:"read_timeout"`  // a whole request, body included
+	WriteTimeout            time.Duration `yaml:"write_timeout"` // one answer; each write of an event stream
+	IdleTimeout             time.Duration `yaml:"idle_timeout"`  // a keep-alive connection between requests
+	MaxConnections          int           `yaml:"max_connections"`
+	MaxConnectionsPerClient int           `yaml:"max_connections_per_client"` // per client IP address
 	// TrustedProxies (CIDR) may name the client in X-Forwarded-For, for
 	// the access log.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -183,6 +191,7 @@ func (c *Config) setDefaults() {
 		c.ARI.ReconnectMax = defaultReconnectMax
 	}
 	c.Redis.setDefaults()
+	c.HTTP.setDefaults()
 	for i := range c.HTTP.Tokens {
 		c.HTTP.Tokens[i].SHA256 = strings.ToLower(c.HTTP.Tokens[i].SHA256)
 	}
@@ -317,6 +326,7 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Dur("ari_reconnect_max", c.ARI.ReconnectMax).
 		Str("http_listen", c.HTTP.Listen).
 		Int("http_tokens", len(c.HTTP.Tokens)).
+		Int("http_max_connections", c.HTTP.MaxConnections).
 		Strs("hotlines", c.AllHotlines()).
 		Int("workstations", len(c.Workstations))
 	c.Redis.log(e)

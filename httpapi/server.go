@@ -165,9 +165,7 @@ func New(opt Options) *Server {
 	for _, rt := range s.routes {
 		mux.Handle(rt.method+" "+rt.path, s.logged(rt, s.auth(rt.role, rt.h)))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, &apiError{http.StatusNotFound, "no_route", "нет такого адреса API", "no such API path"})
-	})
+	mux.HandleFunc(catchAll, s.noRoute)
 	s.mux = mux
 	return s
 }

@@ -50,7 +50,7 @@ func (j *Journal) RecordManual(ctx context.Context, sp health.Span, by string, n
 	if !sp.Manual {
 		return Entry{}, &ValidationError{"span.Manual", "false: RecordManual takes spans entered by hand"}
 	}
-	if err := checkText("by", by, maxBy); err != nil {
+	if err := checkText("by", by, MaxBy); err != nil {
 		return Entry{}, err
 	}
 	p, err := j.ingest(ctx, []health.Span{sp}, now, strings.TrimSpace(by))

@@ -11,11 +11,13 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of the texts a supervisor enters, in characters.
+// Limits of the texts a supervisor enters, in characters (runes, not
+// bytes: Cyrillic takes two bytes a letter). The service checks them first
+// to answer in words; the journal keeps them for every other caller.
 const (
-	maxBy      = 200
-	maxCause   = 2000
-	maxActions = 8000
+	MaxBy      = 200
+	MaxCause   = 2000
+	MaxActions = 4000
 )
 
 // AddNote appends a supervisor's note to an entry and returns the entry's
@@ -75,7 +77,7 @@ func (j *Journal) appendNote(ctx context.Context, id, by string, pl notePayload,
 }
 
 func checkNote(n Note) (notePayload, error) {
-	if err := checkText("By", n.By, maxBy); err != nil {
+	if err := checkText("By", n.By, MaxBy); err != nil {
 		return notePayload{}, err
 	}
 	if strings.ContainsAny(n.By, "\r\n\t") {
@@ -86,13 +88,13 @@ func checkNote(n Note) (notePayload, error) {
 	}
 	var pl notePayload
 	if n.Cause != nil {
-		if err := checkText("Cause", *n.Cause, maxCause); err != nil {
+		if err := checkText("Cause", *n.Cause, MaxCause); err != nil {
 			return notePayload{}, err
 		}
 		pl.Cause = trimmed(*n.Cause)
 	}
 	if n.Actions != nil {
-		if err := checkText("Actions", *n.Actions, maxActions); err != nil {
+		if err := checkText("Actions", *n.Actions, MaxActions); err != nil {
 			return notePayload{}, err
 		}
 		pl.Actions = trimmed(*n.Actions)

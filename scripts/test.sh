@@ -14,3 +14,6 @@ echo "== go test -race" >&2
 # (a desk's tile turns within a second in a real browser) that two cores
 # shared with another package's race-detector run cannot keep reliably.
 go test -race -count=1 -p 1 -timeout 20m "$@" ./...
+echo "== fuzz" >&2
+# A few seconds each: the fuzzers' corpora stay exercised on every run.
+bash scripts/fuzz.sh "${DESKWATCH_FUZZ_SECONDS:-4}"

@@ -12,12 +12,6 @@ import (
 	"deskwatch/report"
 )
 
-// Limits of a journal note, in bytes.
-const (
-	maxNoteCause   = 2000
-	maxNoteActions = 4000
-)
-
 var errNoJournal = &Error{Kind: ErrUnavailable, Code: "no_journal", RU: "журнал не ведётся", EN: "no journal is kept"}
 
 // JournalEntries lists the journal entries overlapping [from, to), newest
@@ -52,10 +46,10 @@ func (s *Service) AddNote(ctx context.Context, year, number int, n journal.Note)
 	case n.Fault != nil && !slices.Contains(journal.Faults, *n.Fault):
 		return journal.Entry{}, Invalid("bad_fault", fmt.Sprintf("fault %q: допустимы institution (вина учреждения), external (не по вине учреждения), unknown", *n.Fault),
 			fmt.Sprintf("fault %q: want institution, external or unknown", *n.Fault))
-	case n.Cause != nil && (strings.TrimSpace(*n.Cause) == "" || len(*n.Cause) > maxNoteCause),
-		n.Actions != nil && len(*n.Actions) > maxNoteActions, len(n.By) > maxBy:
-		return journal.Entry{}, Invalid("bad_note", "причина не может быть пустой; причина до 2000, меры до 4000, by до 200 символов",
-			"cause may not be empty; cause up to 2000, actions up to 4000, by up to 200 characters")
+	case n.Cause != nil && (strings.TrimSpace(*n.Cause) == "" || chars(*n.Cause) > journal.MaxCause),
+		n.Actions != nil && chars(*n.Actions) > journal.MaxActions, chars(n.By) > journal.MaxBy:
+		return journal.Entry{}, Invalid("bad_note", fmt.Sprintf("причина не может быть пустой; причина до %d, меры до %d, by до %d символов", journal.MaxCause, journal.MaxActions, journal.MaxBy),
+			fmt.Sprintf("cause may not be empty; cause up to %d, actions up to %d, by up to %d characters", journal.MaxCause, journal.MaxActions, journal.MaxBy))
 	}
 	n.At = s.now()
 	e, err := s.journal.AddNote(ctx, year, number, n)

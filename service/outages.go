@@ -6,17 +6,20 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"deskwatch/health"
+	"deskwatch/journal"
 	"deskwatch/store"
 )
 
-// Limits of what a supervisor enters, in bytes.
+// Limits of what a supervisor enters, in characters (runes), as the
+// messages say. Who made a change is journaled: its limit is the journal's.
 const (
 	maxCause  = 500
 	maxNote   = 2000
 	maxReason = 2000
-	maxBy     = 200
+	maxBy     = journal.MaxBy
 )
 
 // OutageQuery selects the outages overlapping [From, To).
@@ -85,9 +88,9 @@ func (s *Service) AddManual(ctx context.Context, m ManualOutage) (health.Span, e
 		err = Invalid("bad_range", "end должно быть позже start", "end must be after start")
 	case m.End.After(now.Add(time.Minute)):
 		err = Invalid("future", "отказ не может заканчиваться в будущем", "a failure cannot end in the future")
-	case strings.TrimSpace(m.Cause) == "" || len(m.Cause) > maxCause:
+	case strings.TrimSpace(m.Cause) == "" || chars(m.Cause) > maxCause:
 		err = Invalid("bad_cause", "укажите причину (cause), не длиннее 500 символов", "cause is required, at most 500 characters")
-	case len(m.Note) > maxNote:
+	case chars(m.Note) > maxNote:
 		err = Invalid("bad_note", "примечание длиннее 2000 символов", "note is longer than 2000 characters")
 	case ws.InServiceFrom.After(m.Start) || (!ws.InServiceUntil.IsZero() && !ws.InServiceUntil.After(m.Start)):
 		err = Invalid("out_of_service", "рабочее место в это время не было в эксплуатации", "the workstation was not in service at that time")
@@ -116,10 +119,10 @@ func (s *Service) Exclude(ctx context.Context, id string, ex health.Exclusion) (
 	case !slices.Contains(health.ExclusionCategories, ex.Category):
 		return health.Span{}, Invalid("bad_category", fmt.Sprintf("категория %q неизвестна: допустимы %s", ex.Category, cats),
 			fmt.Sprintf("unknown category %q: want one of %s", ex.Category, cats))
-	case ex.Reason == "" || len(ex.Reason) > maxReason:
+	case ex.Reason == "" || chars(ex.Reason) > maxReason:
 		return health.Span{}, Invalid("bad_reason", "укажите обоснование (reason), не длиннее 2000 символов", "reason is required, at most 2000 characters")
-	case len(ex.By) > maxBy:
-		return health.Span{}, Invalid("bad_by", "поле by длиннее 200 символов", "by is longer than 200 characters")
+	case chars(ex.By) > maxBy:
+		return health.Span{}, Invalid("bad_by", fmt.Sprintf("поле by длиннее %d символов", maxBy), fmt.Sprintf("by is longer than %d characters", maxBy))
 	}
 	sp, err := s.store.SetExclusion(ctx, id, ex)
 	if err != nil {
@@ -154,3 +157,7 @@ func (s *Service) journalLate(sp health.Span, err error) {
 		s.log.Warn().Err(err).Str("span", sp.ID).Msg("journal not told at once; its follower will catch up")
 	}
 }
+
+// chars counts what people call characters: 300 Cyrillic letters are 300,
+// not the 600 bytes they take.
+func chars(s string) int { return utf8.RuneCountInString(s) }

@@ -34,6 +34,8 @@ type harness struct {
 	api    string
 	// extraYAML is appended to the generated config (top-level sections).
 	extraYAML string
+	// httpYAML is appended to the http section (indented keys).
+	httpYAML string
 	// inService gives desks an in_service_from (RFC 3339).
 	inService map[string]string
 	listen    string       // the API's address after the first start: a restart keeps it
@@ -109,8 +111,8 @@ http:
   tokens:
     - {name: duty, role: supervisor, sha256: "%s"}
     - {name: board, role: viewer, sha256: "%s"}
-workstations:
-`, h.pbx.URL(), h.redis.Addr(), listen, hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]))
+%sworkstations:
+`, h.pbx.URL(), h.redis.Addr(), listen, hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]), h.httpYAML)
 	for _, p := range h.phones {
 		line := p[2:5]
 		svc := ""

@@ -21,6 +21,7 @@ import (
 	"deskwatch/config"
 	"deskwatch/health"
 	"deskwatch/httpapi"
+	"deskwatch/internal/httplimit"
 	"deskwatch/internal/monitor"
 	"deskwatch/internal/qualify"
 	"deskwatch/journal"
@@ -89,6 +90,7 @@ type Daemon struct {
 
 	srv        *http.Server
 	ln         net.Listener
+	conns      *httplimit.Listener // ln, capped
 	endStreams context.CancelFunc
 	closed     sync.Once
 }
@@ -211,8 +213,8 @@ func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
 	d.endStreams = endStreams
 	// net/http's own complaints (TLS handshakes, recovered handler panics)
 	// go into zerolog with the rest.
-	d.srv = &http.Server{Handler: routes(api, web.Handler(), streams), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: stdlog.New(d.logger("net/http"), "", 0)}
+	d.srv = limitedServer(d.cfg.HTTP, routes(api, web.Handler(), streams))
+	d.srv.ErrorLog = stdlog.New(d.logger("net/http"), "", 0)
 	// Shutdown waits for requests to finish, and an event stream never does:
 	// end the streams first so browsers reconnect (to the next process).
 	d.srv.RegisterOnShutdown(endStreams)
@@ -220,7 +222,12 @@ func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}
-	d.ln = ln
+	d.ln = ln // Close closes it should the cap not fit
+	capped, err := d.capConnections(ln)
+	if err != nil {
+		return err
+	}
+	d.ln = capped
 	d.log.Info().Str("addr", ln.Addr().String()).Msg("API listening")
 	return nil
 }

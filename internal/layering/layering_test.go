@@ -23,19 +23,20 @@ var allowed = map[string][]string{
 	"metrics":   {},
 
 	// Adapters and domain packages.
-	"ari":               {"health", "metrics"},
-	"sipprobe":          {"health", "metrics", "internal/sipua"},
-	"sipcanary":         {"metrics", "internal/sipua"},
-	"internal/sipua":    {},
-	"store":             {"health", "spanindex", "metrics"},
-	"journal":           {"health", "spanindex"},
-	"report":            {"health"},
-	"alerts":            {"health", "metrics"},
-	"internal/monitor":  {"health", "metrics"},
-	"internal/qualify":  {"ari"},
-	"internal/sdnotify": {},
-	"accesslog":         {"metrics"},
-	"web":               {},
+	"ari":                {"health", "metrics"},
+	"sipprobe":           {"health", "metrics", "internal/sipua"},
+	"sipcanary":          {"metrics", "internal/sipua"},
+	"internal/sipua":     {},
+	"store":              {"health", "spanindex", "metrics"},
+	"journal":            {"health", "spanindex"},
+	"report":             {"health"},
+	"alerts":             {"health", "metrics"},
+	"internal/monitor":   {"health", "metrics"},
+	"internal/qualify":   {"ari"},
+	"internal/sdnotify":  {},
+	"accesslog":          {"metrics"},
+	"internal/httplimit": {"metrics"},
+	"web":                {},
 
 	// The application layer.
 	"service": {"health", "metrics", "store", "journal", "report", "schedule", "accesslog"},
@@ -57,12 +58,13 @@ var allowed = map[string][]string{
 	"internal/logtest":        {},
 	"internal/layering":       {},
 	"sipcanary/sipcanarytest": {},
+	"internal/slowclient":     {},
 	"deploy":                  {},
 }
 
 // testSupport may be imported only by tests and by cmd/deskwatch (the demo
 // runs the simulated PBX).
-var testSupport = map[string]bool{"internal/pbxsim": true, "internal/redistest": true, "internal/logtest": true, "sipcanary/sipcanarytest": true}
+var testSupport = map[string]bool{"internal/slowclient": true, "internal/pbxsim": true, "internal/redistest": true, "internal/logtest": true, "sipcanary/sipcanarytest": true}
 
 type pkg struct {
 	ImportPath string
