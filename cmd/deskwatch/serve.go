@@ -22,6 +22,7 @@ import (
 	"deskwatch/httpapi"
 	"deskwatch/internal/monitor"
 	"deskwatch/internal/qualify"
+	"deskwatch/internal/sdnotify"
 	"deskwatch/journal"
 	"deskwatch/service"
 	"deskwatch/store"
@@ -77,6 +78,7 @@ type Daemon struct {
 	journal  *journal.Journal
 	notifier *alerts.Notifier
 	alerts   *alerts.Runner
+	systemd  *sdnotify.Notifier // no-op outside systemd
 
 	srv        *http.Server
 	ln         net.Listener
@@ -89,7 +91,7 @@ type Daemon struct {
 // what it built.
 func newDaemon(cfg *config.Config, log zerolog.Logger) (*Daemon, error) {
 	log.Info().Object("config", cfg).Msg("starting deskwatch")
-	d := &Daemon{cfg: cfg, log: log, probes: noProbes{}}
+	d := &Daemon{cfg: cfg, log: log, probes: noProbes{}, systemd: sdnotify.FromEnv()}
 	if err := d.build(); err != nil {
 		d.Close()
 		return nil, err
@@ -215,13 +217,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 9) // room for every goroutine: none may block on exit
 	d.start(ctx, &wg, errc)
-
-	var first error
-	select {
-	case <-ctx.Done():
-	case first = <-errc:
-	}
+	first := d.serveUntilDone(ctx, &wg, errc)
 	d.log.Info().Msg("shutting down")
+	_ = d.systemd.Stopping()
 	cancel()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
