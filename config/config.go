@@ -88,8 +88,9 @@ func (r RedisConfig) String() string {
 
 // HTTPConfig is the HTTP API listener and its bearer tokens.
 type HTTPConfig struct {
-	Listen string  `yaml:"listen"`
-	Tokens []Token `yaml:"tokens"`
+	Listen string     `yaml:"listen"`
+	Tokens []Token    `yaml:"tokens"`
+	TLS    *TLSConfig `yaml:"tls"` // nil: plain HTTP (e.g. behind a reverse proxy)
 }
 
 // Token is an API client. Only the SHA-256 of the token is configured
@@ -330,6 +331,7 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Str("redis_prefix", c.Redis.Prefix).
 		Str("http_listen", c.HTTP.Listen).
 		Int("http_tokens", len(c.HTTP.Tokens)).
+		Bool("http_tls", c.HTTP.TLS != nil).
 		Strs("hotlines", c.AllHotlines()).
 		Int("workstations", len(c.Workstations))
 }

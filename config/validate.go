@@ -30,6 +30,7 @@ func (c *Config) Validate() error {
 	v.ari()
 	v.redis()
 	v.http()
+	v.tls()
 	v.workstations(v.hotlines())
 	eps := map[string]bool{}
 	for _, w := range v.c.Workstations {
