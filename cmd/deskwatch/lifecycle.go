@@ -8,9 +8,9 @@ import (
 
 // serveUntilDone tells systemd the daemon is ready once the API listens
 // (bound by newDaemon, served since start) and the monitor's loop turns,
-// starts the watchdog, and waits for ctx to end or a part to fail (the
-// first failure is returned).
-func (d *Daemon) serveUntilDone(ctx context.Context, wg *sync.WaitGroup, errc <-chan error) error {
+// starts the watchdog, and reloads the configuration when asked until ctx
+// ends or a part fails (the first failure is returned).
+func (d *Daemon) serveUntilDone(ctx context.Context, wg *sync.WaitGroup, errc chan error) error {
 	select {
 	case <-ctx.Done():
 		return nil
@@ -22,11 +22,15 @@ func (d *Daemon) serveUntilDone(ctx context.Context, wg *sync.WaitGroup, errc <-
 	// Pings go out only while the monitor's loop makes progress: a wedged
 	// loop stops them and systemd restarts the daemon.
 	wg.Go(func() { d.systemd.Watchdog(ctx, d.mon.Alive) })
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-errc:
-		return err
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return err
+		case <-d.reloaded.reloader.signals: // nil without a reloader: never
+			d.reload(ctx, wg, errc)
+		}
 	}
 }
 
