@@ -21,7 +21,7 @@ import (
 // Service is what the outage, availability and health routes ask of the
 // use cases (*service.Service); Journal and Reports are the optional rest.
 type Service interface {
-	Outages(ctx context.Context, q service.OutageQuery) ([]health.Span, error)
+	OutagesPage(ctx context.Context, q service.OutageQuery, after *service.OutageCursor, limit int) ([]health.Span, bool, error)
 	Outage(ctx context.Context, id string) (health.Span, error)
 	AddManual(ctx context.Context, m service.ManualOutage) (health.Span, error)
 	Exclude(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
