@@ -81,6 +81,10 @@ type Options struct {
 	Journal Journal
 	// Reports serves /api/v1/reports; nil disables it.
 	Reports Reports
+	// RenderCache, if set, keeps submitted reports' files once rendered;
+	// Renders counts renders (nil: a count of the server's own).
+	RenderCache RenderCache
+	Renders     *Renders
 	// Hub feeds GET /api/v1/events; nil disables it.
 	Hub *Hub
 	// Status adds fields to /healthz (e.g. the monitor's write queue).
@@ -99,6 +103,7 @@ type Server struct {
 	tokens   []tokenHash
 	mux      *http.ServeMux
 	routes   []route
+	renders  *Renders
 }
 
 // route is one authenticated API path (the OpenAPI document lists each).
@@ -121,7 +126,10 @@ func New(opt Options) *Server {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
-	s := &Server{opt: opt, log: opt.Logger, desks: map[string]health.Workstation{}, hotlines: map[string][]string{}}
+	s := &Server{opt: opt, log: opt.Logger, desks: map[string]health.Workstation{}, hotlines: map[string][]string{}, renders: opt.Renders}
+	if s.renders == nil {
+		s.renders = &Renders{}
+	}
 	for _, w := range opt.Workstations {
 		s.desks[w.ID] = w
 		for _, h := range w.Hotlines {

@@ -32,6 +32,8 @@ type Store interface {
 	SubmittedReports(ctx context.Context, quarter string) ([]store.SubmittedReport, error)
 	SubmitReport(ctx context.Context, quarter string, r store.SubmittedReport) (int, error)
 	Ping(ctx context.Context) error
+	Rendered(ctx context.Context, key string) ([]byte, bool, error)
+	KeepRendered(ctx context.Context, key string, b []byte, ttl time.Duration) error
 }
 
 // Journal is the incident journal (*journal.Journal).

@@ -88,7 +88,8 @@ type Daemon struct {
 	reloaded reloads            // where reloads come from, and how they went
 
 	api        apiSwitch
-	certs      *certSource // nil without http.tls
+	renders    httpapi.Renders // across the APIs reloads build
+	certs      *certSource     // nil without http.tls
 	srv        *http.Server
 	ln         net.Listener
 	endStreams context.CancelFunc
@@ -190,7 +191,8 @@ func (d *Daemon) newAPI(cfg *config.Config, svc *service.Service, wss []health.W
 	}
 	return httpapi.New(httpapi.Options{
 		Workstations: wss, Location: cfg.Location(), Tokens: tokens,
-		Service: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: &d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
+		Service: svc, Journal: svc, Reports: svc, RenderCache: svc, Renders: &d.renders,
+		Live: d.mon, ARI: &d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
 		Probe: d.probes.result, Metrics: d.metrics, Status: d.status,
 		Logger: d.logger("http"),
 	})
@@ -391,6 +393,7 @@ func (d *Daemon) metrics() []httpapi.Metric {
 		g("deskwatch_store_ok", "1 while writes to Redis succeed.", b(ms.StoreOK)),
 	}
 	out = append(out, d.reloaded.metrics()...)
+	out = append(out, renderMetrics(&d.renders)...)
 	for _, cs := range d.alerts.ChannelStats() {
 		l := map[string]string{"channel": cs.Name, "kind": cs.Kind}
 		out = append(out,
