@@ -16,6 +16,19 @@ func (n *Notifier) Metrics() []metrics.Metric {
 	return out
 }
 
+// Metrics exports the running notifier's deliveries and the rules'
+// minimums; a reload (Update) swaps both. Safe from any goroutine.
+func (r *Runner) Metrics() []metrics.Metric {
+	r.mu.Lock()
+	n, minUp := r.notify, r.minUp
+	r.mu.Unlock()
+	var out []metrics.Metric
+	if n != nil {
+		out = n.Metrics()
+	}
+	return append(out, minUp.Metrics()...)
+}
+
 // RuleMetrics exports each hotline_short rule's minimum, so Prometheus can
 // compare deskwatch_hotline_up with it (deploy/prometheus).
 func RuleMetrics(rules []Rule) metrics.Collector {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"deskwatch/health"
@@ -45,11 +46,15 @@ type Options struct {
 type Client struct {
 	opts       Options
 	log        zerolog.Logger
-	base       string   // URL without credentials or trailing slash
-	eventsURL  string   // ws(s)://.../events?app=APP, safe to log
-	authHeader string   // "Basic ..."
-	configured []string // Options.Endpoints as "TECH/id"
+	base       string // URL without credentials or trailing slash
+	eventsURL  string // ws(s)://.../events?app=APP, safe to log
+	authHeader string // "Basic ..."
 	stats      counters
+
+	mu         sync.Mutex      // guards configured and fresh (SetEndpoints)
+	configured []string        // Options.Endpoints as "TECH/id"
+	fresh      map[string]bool // configured since the session's snapshot: to snapshot alone
+	resync     chan struct{}   // wakes the session for fresh endpoints
 }
 
 const (
@@ -99,15 +104,24 @@ func New(opts Options) (*Client, error) {
 		base:       u.String(),
 		eventsURL:  ws.String(),
 		authHeader: "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.Username+":"+opts.Password)),
+		fresh:      map[string]bool{},
+		resync:     make(chan struct{}, 1),
 	}
-	prefix := opts.Technology + "/"
-	for _, id := range opts.Endpoints {
+	c.configured = c.qualified(opts.Endpoints)
+	return c, nil
+}
+
+// qualified writes endpoint ids as "TECH/id".
+func (c *Client) qualified(ids []string) []string {
+	prefix := c.opts.Technology + "/"
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
 		if !strings.HasPrefix(id, prefix) {
 			id = prefix + id
 		}
-		c.configured = append(c.configured, id)
+		out = append(out, id)
 	}
-	return c, nil
+	return out
 }
 
 func setDefaults(o *Options) {

@@ -15,22 +15,22 @@ const (
 	aorTimeout = 10 * time.Second // one read; a hung REST call must not hold the events back
 )
 
-// contacts reads each configured endpoint's AOR (named like the endpoint's
+// contacts reads each endpoint's AOR of ids (named like the endpoint's
 // resource, the usual layout) and emits every contact it lists as
 // AORContact: the snapshot names no contacts, and a phone registered before
 // we connected sends no event that would. A failed read is skipped: the
 // events still name contacts as they change, and the qualify check reports
 // missing AORs.
-func (c *Client) contacts(ctx context.Context, out chan<- health.Observation) error {
+func (c *Client) contacts(ctx context.Context, out chan<- health.Observation, ids []string) error {
 	if c.opts.Technology != "PJSIP" {
 		return nil // AORs are res_pjsip's
 	}
 	at := c.now()
-	values := make([]string, len(c.configured))
-	errs := make([]error, len(c.configured))
+	values := make([]string, len(ids))
+	errs := make([]error, len(ids))
 	sem := make(chan struct{}, aorReaders)
 	var wg sync.WaitGroup
-	for i, id := range c.configured {
+	for i, id := range ids {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -42,7 +42,7 @@ func (c *Client) contacts(ctx context.Context, out chan<- health.Observation) er
 	}
 	wg.Wait()
 	failed := 0
-	for i, id := range c.configured {
+	for i, id := range ids {
 		if err := errs[i]; err != nil {
 			if !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
 				failed++
@@ -59,7 +59,7 @@ func (c *Client) contacts(ctx context.Context, out chan<- health.Observation) er
 		}
 	}
 	if failed > 0 {
-		c.log.Warn().Int("failed", failed).Int("endpoints", len(c.configured)).
+		c.log.Warn().Int("failed", failed).Int("endpoints", len(ids)).
 			Msg("could not read some AORs' contacts; events will name them when they change")
 	}
 	return nil

@@ -45,7 +45,8 @@ func (c *Client) session(ctx context.Context, out chan<- health.Observation) ses
 	if err := c.subscribe(sctx); err != nil {
 		return sessionEnd{err: fmt.Errorf("subscribe: %w", err), lostAt: c.now()}
 	}
-	at, n, err := c.snapshot(sctx, out)
+	c.takeFresh() // this snapshot covers every endpoint
+	at, n, err := c.snapshot(sctx, out, c.endpointsNow(), true)
 	if err != nil {
 		return sessionEnd{err: err, lostAt: c.now()}
 	}
@@ -74,11 +75,12 @@ func (c *Client) session(ctx context.Context, out chan<- health.Observation) ses
 	}
 	// Read here, between events, so that an event naming a newer contact
 	// always comes after the AOR's word, never before it.
-	if err := c.contacts(sctx, out); err != nil {
+	if err := c.contacts(sctx, out, c.endpointsNow()); err != nil {
 		return ended(err, c.now())
 	}
 	refresh := time.NewTicker(c.opts.AORRefresh)
 	defer refresh.Stop()
+	var retry <-chan time.Time // a failed snapshot of fresh endpoints
 	for {
 		select {
 		case raw, ok := <-rd.msgs:
@@ -91,11 +93,49 @@ func (c *Client) session(ctx context.Context, out chan<- health.Observation) ses
 				return ended(err, c.now())
 			}
 		case <-refresh.C:
-			if err := c.contacts(sctx, out); err != nil {
+			if err := c.contacts(sctx, out, c.endpointsNow()); err != nil {
 				return ended(err, c.now())
+			}
+		case <-c.resync:
+			retry = nil
+			n, err := c.resnapshot(sctx, out, rd)
+			if sctx.Err() != nil {
+				return ended(sctx.Err(), c.now())
+			}
+			if err != nil {
+				c.log.Warn().Err(err).Dur("retry", resyncRetry).Msg("snapshot of reconfigured endpoints failed; the socket stays up")
+				retry = time.After(resyncRetry)
+			}
+			raced = max(raced, n)
+		case <-retry:
+			retry = nil
+			select {
+			case c.resync <- struct{}{}:
+			default:
 			}
 		}
 	}
+}
+
+// resnapshot takes a snapshot of the fresh endpoints alone and reads their
+// AORs, between two events. It returns how many messages raced it (read
+// while it was in flight: the core drops those older than the snapshot).
+// On failure the endpoints stay fresh.
+func (c *Client) resnapshot(ctx context.Context, out chan<- health.Observation, rd *reader) (int, error) {
+	ids := c.takeFresh()
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if _, _, err := c.snapshot(ctx, out, ids, false); err != nil {
+		c.keepFresh(ids)
+		return 0, err
+	}
+	raced := len(rd.msgs)
+	if rd.waiting.Load() {
+		raced++
+	}
+	c.log.Info().Int("endpoints", len(ids)).Msg("reconfigured endpoints snapshotted; the socket stayed up")
+	return raced, c.contacts(ctx, out, ids)
 }
 
 func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
@@ -115,9 +155,14 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 
 // snapshot emits the technology's endpoint states stamped with the time the
 // request was sent (the state is at least that fresh), then Missing for
-// configured endpoints the PBX does not list. It returns that time and the
+// the endpoints of ids the PBX does not list. With all it emits every
+// endpoint listed, else only those of ids. It returns that time and the
 // number of endpoints listed.
-func (c *Client) snapshot(ctx context.Context, out chan<- health.Observation) (time.Time, int, error) {
+func (c *Client) snapshot(ctx context.Context, out chan<- health.Observation, ids []string, all bool) (time.Time, int, error) {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
 	at := c.now()
 	eps, err := c.endpoints(ctx)
 	if err != nil {
@@ -129,6 +174,9 @@ func (c *Client) snapshot(ctx context.Context, out chan<- health.Observation) (t
 		if err != nil {
 			c.stats.malformed.Add(1)
 			c.log.Warn().Err(err).Msg("snapshot entry skipped")
+			continue
+		}
+		if !all && !want[id] {
 			continue
 		}
 		seen[id] = true
@@ -144,7 +192,7 @@ func (c *Client) snapshot(ctx context.Context, out chan<- health.Observation) (t
 			return at, 0, err
 		}
 	}
-	for _, id := range c.configured {
+	for _, id := range ids {
 		if seen[id] {
 			continue
 		}

@@ -77,8 +77,9 @@ type ARIConfig struct {
 // HTTPConfig is the HTTP API listener, its bearer tokens and the limits of
 // what one client may hold (defaults and checks in http.go).
 type HTTPConfig struct {
-	Listen string  `yaml:"listen"`
-	Tokens []Token `yaml:"tokens"`
+	Listen string     `yaml:"listen"`
+	Tokens []Token    `yaml:"tokens"`
+	TLS    *TLSConfig `yaml:"tls"` // nil: plain HTTP (e.g. behind a reverse proxy)
 
 	ReadHeaderTimeout       time.Duration `yaml:"read_header_timeout"`
 	ReadTimeout             time.Duration `yaml:"read_timeout"`  // a whole request, body included
@@ -327,6 +328,7 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Str("http_listen", c.HTTP.Listen).
 		Int("http_tokens", len(c.HTTP.Tokens)).
 		Int("http_max_connections", c.HTTP.MaxConnections).
+		Bool("http_tls", c.HTTP.TLS != nil).
 		Strs("hotlines", c.AllHotlines()).
 		Int("workstations", len(c.Workstations))
 	c.Redis.log(e)

@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 	v.redis()
 	v.http()
 	v.httpLimits()
+	v.tls()
 	v.workstations(v.hotlines())
 	eps := map[string]bool{}
 	for _, w := range v.c.Workstations {

@@ -72,21 +72,28 @@ func (s *Server) accessLog(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	pg, err := pageParams(r)
+	// The position is the last stream id read, which may be past the
+	// last record shown (records are filtered by time and actor): a page
+	// may be short, even empty, and still have a next one.
+	pg, err := readPage(r)
+	var after string
+	if err == nil {
+		_, err = pg.position(&after)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.opt.Access.Reader.AccessRecords(r.Context(), accesslog.Query{From: iv.Start, To: iv.End, Actor: r.URL.Query().Get("actor"), Limit: pg.Limit, After: pg.After})
+	p, err := s.opt.Access.Reader.AccessRecords(r.Context(), accesslog.Query{From: iv.Start, To: iv.End, Actor: r.URL.Query().Get("actor"), Limit: pg.limit, After: after})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if p.Records == nil {
-		p.Records = []accesslog.Record{}
+	next := ""
+	if p.Next != "" {
+		next = pg.next(w, r, p.Next)
 	}
-	linkNext(w, r, p.Next)
-	writeJSON(w, http.StatusOK, map[string]any{"access_log": p.Records})
+	writeList(w, "access_log", p.Records, func(rec accesslog.Record) any { return rec }, next)
 }
 
 type accessKey struct{}

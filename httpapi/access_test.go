@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -177,8 +176,6 @@ func TestAccessLogTrustedProxy(t *testing.T) {
 		}
 	}
 }
-
-var nextLink = regexp.MustCompile(`^<([^>]+)>; rel="next"$`)
 
 // limit and cursor page through the log with Link: rel="next".
 func TestAccessLogPages(t *testing.T) {

@@ -38,7 +38,7 @@ func (l live) Views() []health.DeskView               { return l.tr.Views() }
 func (l live) View(id string) (health.DeskView, bool) { return l.tr.View(id) }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	st    *store.Store
 	redis *redistest.Server
@@ -51,7 +51,7 @@ type env struct {
 
 // newEnv: four desks; d3 commissioned mid-quarter; "now" is after 2026Q3.
 // opts change the API's options.
-func newEnv(t *testing.T, opts ...func(*env, *httpapi.Options)) *env {
+func newEnv(t testing.TB, opts ...func(*env, *httpapi.Options)) *env {
 	loc, _ := time.LoadLocation("Asia/Irkutsk")
 	q3, _ := health.ParseQuarter("2026Q3")
 	e := &env{t: t, loc: loc, q: q3.Range(loc), now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}

@@ -14,7 +14,7 @@ import (
 
 // Journal is what the journal routes ask of the service (*service.Service).
 type Journal interface {
-	JournalEntries(ctx context.Context, from, to time.Time) ([]journal.Entry, error)
+	JournalPage(ctx context.Context, from, to time.Time, after *journal.EntryCursor, limit int) ([]journal.Entry, bool, error)
 	JournalEntry(ctx context.Context, year, number int) (journal.Entry, error)
 	AddNote(ctx context.Context, year, number int, n journal.Note) (journal.Entry, error)
 }
@@ -76,22 +76,26 @@ type noteBody struct {
 	By      string  `json:"by"` // default: the token's name
 }
 
+// entryPos is a journal page's cursor: after this entry.
+type entryPos struct {
+	Start        int64 `json:"s"` // unix ms
+	Year, Number int
+}
+
 func (s *Server) listJournal(w http.ResponseWriter, r *http.Request) {
 	iv, err := s.rangeParams(r, false)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	es, err := s.opt.Journal.JournalEntries(r.Context(), iv.Start, iv.End)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out := make([]entryDTO, 0, len(es))
-	for _, e := range es {
-		out = append(out, toEntry(e))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"journal": out})
+	servePage(s, w, r, "journal", func(after *entryPos, limit int) ([]journal.Entry, bool, error) {
+		var c *journal.EntryCursor
+		if after != nil {
+			c = &journal.EntryCursor{Start: time.UnixMilli(after.Start).UTC(), Year: after.Year, Number: after.Number}
+		}
+		return s.opt.Journal.JournalPage(r.Context(), iv.Start, iv.End, c, limit)
+	}, func(e journal.Entry) entryPos { return entryPos{e.Start.UnixMilli(), e.Year, e.Number} },
+		func(e journal.Entry) any { return toEntry(e) })
 }
 
 // entryRef reads "2026-0017", "2026-17" or "17" (this year in the zone).

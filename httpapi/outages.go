@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"deskwatch/health"
 	"deskwatch/service"
@@ -61,16 +62,25 @@ func (s *Server) listOutages(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Open = &b
 	}
-	spans, err := s.opt.Service.Outages(r.Context(), q)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out := make([]outageDTO, 0, len(spans))
-	for _, sp := range spans {
-		out = append(out, toOutage(sp))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"outages": out})
+	s.pageOutages(w, r, q)
+}
+
+// outagePos is an outages page's cursor: after this span.
+type outagePos struct {
+	Start int64  `json:"s"` // unix ms
+	ID    string `json:"id"`
+}
+
+// pageOutages answers one page of the outages q selects.
+func (s *Server) pageOutages(w http.ResponseWriter, r *http.Request, q service.OutageQuery) {
+	servePage(s, w, r, "outages", func(after *outagePos, limit int) ([]health.Span, bool, error) {
+		var c *service.OutageCursor
+		if after != nil {
+			c = &service.OutageCursor{Start: time.UnixMilli(after.Start).UTC(), ID: after.ID}
+		}
+		return s.opt.Service.OutagesPage(r.Context(), q, c, limit)
+	}, func(sp health.Span) outagePos { return outagePos{sp.Start.UnixMilli(), sp.ID} },
+		func(sp health.Span) any { return toOutage(sp) })
 }
 
 type manualBody struct {

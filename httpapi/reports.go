@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	base, ext, ok := strings.Cut(name, ".")
-	f, known := formats[ext]
+	_, known := formats[ext]
 	if !ok || !known {
 		s.writeError(w, r, bad("bad_format", "формат отчёта: pdf, xlsx, csv или json (например 2026Q3.pdf)", "report format: pdf, xlsx, csv or json (e.g. 2026Q3.pdf)"))
 		return
@@ -78,7 +77,8 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rep *report.Report
-	if v := r.URL.Query().Get("version"); v != "" {
+	v := r.URL.Query().Get("version")
+	if v != "" {
 		n, _ := strconv.Atoi(v) // not a number: no such version
 		rep, err = s.opt.Reports.SubmittedReport(r.Context(), q, n)
 	} else {
@@ -93,15 +93,7 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	if english(r) {
 		rep.Lang = report.LangEN
 	}
-	var buf bytes.Buffer
-	if err := f.write(&buf, rep); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", f.ctype)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="deskwatch-%s-v%d.%s"`, q, rep.Version, ext))
-	w.Header().Set("X-Inputs-Hash", rep.InputsHash)
-	_, _ = w.Write(buf.Bytes())
+	s.serveReport(w, r, rep, v != "", ext)
 }
 
 // submitReport freezes the live report as submitted (idempotent: the same

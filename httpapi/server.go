@@ -22,7 +22,7 @@ import (
 // Service is what the outage, availability and health routes ask of the
 // use cases (*service.Service); Journal and Reports are the optional rest.
 type Service interface {
-	Outages(ctx context.Context, q service.OutageQuery) ([]health.Span, error)
+	OutagesPage(ctx context.Context, q service.OutageQuery, after *service.OutageCursor, limit int) ([]health.Span, bool, error)
 	Outage(ctx context.Context, id string) (health.Span, error)
 	AddManual(ctx context.Context, m service.ManualOutage) (health.Span, error)
 	Exclude(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
@@ -75,6 +75,10 @@ type Options struct {
 	Journal Journal
 	// Reports serves /api/v1/reports; nil disables it.
 	Reports Reports
+	// RenderCache, if set, keeps submitted reports' files once rendered;
+	// Renders counts renders (nil: a count of the server's own).
+	RenderCache RenderCache
+	Renders     *Renders
 	// Hub feeds GET /api/v1/events; nil disables it.
 	Hub *Hub
 	// Status adds fields to /healthz (e.g. the monitor's write queue).
@@ -95,6 +99,7 @@ type Server struct {
 	tokens   []tokenHash
 	mux      *http.ServeMux
 	routes   []route
+	renders  *Renders
 }
 
 // route is one authenticated API path (the OpenAPI document lists each).
@@ -117,7 +122,10 @@ func New(opt Options) *Server {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
-	s := &Server{opt: opt, log: opt.Logger, desks: map[string]health.Workstation{}, hotlines: map[string][]string{}}
+	s := &Server{opt: opt, log: opt.Logger, desks: map[string]health.Workstation{}, hotlines: map[string][]string{}, renders: opt.Renders}
+	if s.renders == nil {
+		s.renders = &Renders{}
+	}
 	for _, w := range opt.Workstations {
 		s.desks[w.ID] = w
 		for _, h := range w.Hotlines {

@@ -2,9 +2,9 @@ package journal
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -67,7 +67,7 @@ type Journal struct {
 	log    zerolog.Logger
 
 	loc         *time.Location
-	hotlines    map[string][]string
+	hotlines    atomic.Pointer[map[string][]string] // desk → its hotlines, sorted; SetWorkstations replaces it
 	window      time.Duration
 	settle      time.Duration
 	margin      time.Duration
@@ -96,7 +96,6 @@ func New(rdb redis.UniversalClient, opts Options, log zerolog.Logger) (*Journal,
 		prefix:      prefix,
 		log:         log,
 		loc:         opts.Location,
-		hotlines:    make(map[string][]string, len(opts.Workstations)),
 		window:      opts.Window,
 		settle:      orDefault(opts.Settle, DefaultSettle),
 		margin:      orDefault(opts.Margin, DefaultMargin),
@@ -115,11 +114,7 @@ func New(rdb redis.UniversalClient, opts Options, log zerolog.Logger) (*Journal,
 	if j.clock == nil {
 		j.clock = time.Now
 	}
-	for _, w := range opts.Workstations {
-		lines := slices.Clone(w.Hotlines)
-		slices.Sort(lines)
-		j.hotlines[w.ID] = slices.Compact(lines)
-	}
+	j.SetWorkstations(opts.Workstations)
 	return j, nil
 }
 

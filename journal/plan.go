@@ -240,7 +240,7 @@ func (p *planner) entryOf(spanID string) (year, number int) {
 }
 
 func (p *planner) hotlines(desk string) []string {
-	if h := p.j.hotlines[desk]; h != nil {
+	if h := (*p.j.hotlines.Load())[desk]; h != nil {
 		return h
 	}
 	return []string{}

@@ -32,26 +32,35 @@ type OutageQuery struct {
 
 // Outages lists the spans the query selects, newest first.
 func (s *Service) Outages(ctx context.Context, q OutageQuery) ([]health.Span, error) {
-	sq := store.SpanQuery{From: q.From, To: q.To, Open: q.Open}
+	sq, none, err := s.spanQuery(q)
+	if err != nil || none {
+		return []health.Span{}, err
+	}
+	spans, err := s.store.Spans(ctx, sq)
+	return spans, classify(err)
+}
+
+// spanQuery is the store's query for q; none: q selects no desk.
+func (s *Service) spanQuery(q OutageQuery) (sq store.SpanQuery, none bool, err error) {
+	sq = store.SpanQuery{From: q.From, To: q.To, Open: q.Open}
 	for _, id := range q.Workstations {
 		if _, ok := s.byID[id]; !ok {
-			return nil, unknownDesk(id)
+			return sq, false, unknownDesk(id)
 		}
 		sq.Workstations = append(sq.Workstations, id)
 	}
 	if q.Hotline != "" {
 		ids, ok := s.hotlines[q.Hotline]
 		if !ok {
-			return nil, Invalid("unknown_hotline", fmt.Sprintf("неизвестная линия %q", q.Hotline), fmt.Sprintf("unknown hotline %q", q.Hotline))
+			return sq, false, Invalid("unknown_hotline", fmt.Sprintf("неизвестная линия %q", q.Hotline), fmt.Sprintf("unknown hotline %q", q.Hotline))
 		}
 		if sq.Workstations == nil {
 			sq.Workstations = slices.Clone(ids)
 		} else if sq.Workstations = slices.DeleteFunc(sq.Workstations, func(id string) bool { return !slices.Contains(ids, id) }); len(sq.Workstations) == 0 {
-			return []health.Span{}, nil // no desk is on both lists (an empty list would mean all)
+			return sq, true, nil // no desk is on both lists (an empty list would mean all)
 		}
 	}
-	spans, err := s.store.Spans(ctx, sq)
-	return spans, classify(err)
+	return sq, false, nil
 }
 
 // Outage is one span by its id.

@@ -22,6 +22,7 @@ import (
 // Store is what the use cases read and append (*store.Store).
 type Store interface {
 	Spans(ctx context.Context, q store.SpanQuery) ([]health.Span, error)
+	SpansPage(ctx context.Context, q store.SpanQuery, after *store.SpanCursor, limit int) ([]health.Span, bool, error)
 	Span(ctx context.Context, id string) (health.Span, error)
 	// BlindOf gives the unmonitored intervals of the sources (none: all).
 	BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error)
@@ -31,11 +32,14 @@ type Store interface {
 	SubmittedReports(ctx context.Context, quarter string) ([]store.SubmittedReport, error)
 	SubmitReport(ctx context.Context, quarter string, r store.SubmittedReport) (int, error)
 	Ping(ctx context.Context) error
+	Rendered(ctx context.Context, key string) ([]byte, bool, error)
+	KeepRendered(ctx context.Context, key string, b []byte, ttl time.Duration) error
 }
 
 // Journal is the incident journal (*journal.Journal).
 type Journal interface {
 	Entries(ctx context.Context, from, to time.Time) ([]journal.Entry, error)
+	EntriesPage(ctx context.Context, from, to time.Time, after *journal.EntryCursor, limit int) ([]journal.Entry, bool, error)
 	Entry(ctx context.Context, year, number int) (journal.Entry, error)
 	Missing(ctx context.Context, from, to time.Time) ([]journal.Entry, error)
 	AddNote(ctx context.Context, year, number int, n journal.Note) (journal.Entry, error)

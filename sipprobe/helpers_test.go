@@ -2,14 +2,9 @@ package sipprobe
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"sync"
@@ -17,6 +12,7 @@ import (
 	"time"
 
 	"deskwatch/health"
+	"deskwatch/internal/testcert"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -164,24 +160,10 @@ var (
 // testCert is a self-signed certificate for 127.0.0.1.
 func testCert(t testing.TB) tls.Certificate {
 	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "phone"},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := x509.ParseCertificate(der)
+		c := testcert.New(t, "phone")
 		certPool = x509.NewCertPool()
-		certPool.AddCert(c)
-		cert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+		certPool.AddCert(c.X509)
+		cert = c.TLS
 	})
 	return cert
 }

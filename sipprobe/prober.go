@@ -66,7 +66,7 @@ const (
 type Prober struct {
 	opts Options
 	log  zerolog.Logger
-	cfg  config         // defaults for targets
+	cfg  config         // defaults for targets; p.mu guards it (SetDefaults)
 	host string         // Via/From host; "" = per target
 	conn net.PacketConn // UDP probes leave from here and their answers come back
 	port int            // conn's port, for the Via
@@ -231,11 +231,10 @@ func (p *Prober) Run(ctx context.Context, out chan<- health.Observation) error {
 	if !sipua.WaitServing(ctx, p.ua, p.conn) {
 		return nil
 	}
+	p.mu.Lock()
 	p.log.Info().Str("listen", p.conn.LocalAddr().String()).Dur("interval", p.cfg.interval).
 		Dur("timeout", p.cfg.timeout).Int("misses_before_down", p.cfg.misses).Int("answers_before_up", p.cfg.answers).
 		Msg("SIP probes started")
-
-	p.mu.Lock()
 	now := time.Now()
 	for _, t := range p.queue {
 		t.due = slotAfter(now, t.phase, t.cfg.interval) // no burst of overdue targets added before Run

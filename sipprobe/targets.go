@@ -44,6 +44,7 @@ type target struct {
 	local     string       // local IP towards the target, when Host is not set
 	addr      *net.UDPAddr // UDP to an IP: where to; nil: resolve or dial first
 	cfg       config
+	own       *TargetOptions // SetTarget's options, kept for SetDefaults
 	phase     time.Duration
 	due       time.Time
 	index     int         // in queue
@@ -78,27 +79,6 @@ func (p *Prober) SetTarget(endpoint, contactURI string, o *TargetOptions) error 
 	if err != nil {
 		return err
 	}
-	cfg := p.cfg
-	if o != nil {
-		if o.Interval != 0 {
-			cfg.interval = o.Interval
-			if o.Timeout == 0 && cfg.timeout >= cfg.interval {
-				cfg.timeout = cfg.interval / 2
-			}
-		}
-		if o.Timeout != 0 {
-			cfg.timeout = o.Timeout
-		}
-		if o.MissesBeforeDown != 0 {
-			cfg.misses = o.MissesBeforeDown
-		}
-		if o.AnswersBeforeUp != 0 {
-			cfg.answers = o.AnswersBeforeUp
-		}
-		if err := cfg.check(); err != nil {
-			return fmt.Errorf("%w (target %s)", err, endpoint)
-		}
-	}
 	local := ""
 	if p.host == "" {
 		local = sipua.LocalIPFor(u.Host)
@@ -106,13 +86,55 @@ func (p *Prober) SetTarget(endpoint, contactURI string, o *TargetOptions) error 
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	cfg, err := p.cfg.with(o)
+	if err != nil {
+		return fmt.Errorf("%w (target %s)", err, endpoint)
+	}
 	t := p.targets[endpoint]
 	if t == nil {
 		t = &target{key: endpoint, endpoint: endpoint, index: -1}
 		p.targets[endpoint] = t
 	}
+	if o != nil {
+		own := *o
+		t.own = &own
+	} else {
+		t.own = nil
+	}
+	p.schedule(t, cfg)
+	t.contact, t.uri, t.transport, t.local, t.addr = contactURI, u, tp, local, udpAddr(u, tp)
+	p.nudge()
+	return nil
+}
+
+// with is c with a target's own options on top (nil: c itself).
+func (c config) with(o *TargetOptions) (config, error) {
+	if o == nil {
+		return c, nil
+	}
+	if o.Interval != 0 {
+		c.interval = o.Interval
+		if o.Timeout == 0 && c.timeout >= c.interval {
+			c.timeout = c.interval / 2
+		}
+	}
+	if o.Timeout != 0 {
+		c.timeout = o.Timeout
+	}
+	if o.MissesBeforeDown != 0 {
+		c.misses = o.MissesBeforeDown
+	}
+	if o.AnswersBeforeUp != 0 {
+		c.answers = o.AnswersBeforeUp
+	}
+	return c, c.check()
+}
+
+// schedule gives t its schedule and queues it, on a new slot if it is new
+// or its interval changed. The caller holds p.mu.
+func (p *Prober) schedule(t *target, cfg config) {
 	if t.index < 0 || t.cfg.interval != cfg.interval {
-		t.phase = phaseOf(endpoint, cfg.interval)
+		t.phase = phaseOf(t.key, cfg.interval)
 		t.due = slotAfter(time.Now(), t.phase, cfg.interval)
 		if t.index < 0 {
 			heap.Push(&p.queue, t)
@@ -120,9 +142,7 @@ func (p *Prober) SetTarget(endpoint, contactURI string, o *TargetOptions) error 
 			heap.Fix(&p.queue, t.index)
 		}
 	}
-	t.cfg, t.contact, t.uri, t.transport, t.local, t.addr = cfg, contactURI, u, tp, local, udpAddr(u, tp)
-	p.nudge()
-	return nil
+	t.cfg = cfg
 }
 
 // RemoveTarget stops probing endpoint. It emits nothing: the endpoint is

@@ -28,6 +28,7 @@
 //	P:blind:sources          set     sources with blind intervals
 //	P:{blind:SRC}:open       string  start (ms) of the source's open blind interval
 //	P:{blind:SRC}:closed     zset    "start-end" (ms) of closed intervals, scored like spans
+//	P:rendered:KEY           string  a submitted report's rendered file (KeepRendered; expires)
 //
 // # Span IDs
 //

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"deskwatch/alerts"
@@ -15,29 +16,42 @@ import (
 // alertInput builds the alert evaluator's view of the world from the
 // monitor and the reports, once a tick.
 type alertInput struct {
-	cfg  *config.Config
 	mon  *monitor.Monitor
-	rs   *service.Service
-	desk map[string]health.Workstation
+	conf atomic.Pointer[alertConf] // a reload replaces it
 
 	mu        sync.Mutex
 	checkedAt time.Time
 	ready     bool
 }
 
+// alertConf is what alertInput reads of the configuration.
+type alertConf struct {
+	cfg  *config.Config
+	rs   *service.Service
+	desk map[string]health.Workstation
+}
+
 func newAlertInput(cfg *config.Config, mon *monitor.Monitor, rs *service.Service) *alertInput {
-	a := &alertInput{cfg: cfg, mon: mon, rs: rs, desk: map[string]health.Workstation{}}
-	for _, w := range cfg.HealthWorkstations() {
-		a.desk[w.ID] = w
-	}
+	a := &alertInput{mon: mon}
+	a.update(cfg, rs)
 	return a
+}
+
+// update takes a reload's desks and service.
+func (a *alertInput) update(cfg *config.Config, rs *service.Service) {
+	c := &alertConf{cfg: cfg, rs: rs, desk: map[string]health.Workstation{}}
+	for _, w := range cfg.HealthWorkstations() {
+		c.desk[w.ID] = w
+	}
+	a.conf.Store(c)
 }
 
 func (a *alertInput) input() alerts.Input {
 	now := time.Now().UTC()
+	c := a.conf.Load()
 	var in alerts.Input
 	for _, v := range a.mon.Views() {
-		w := a.desk[v.ID]
+		w := c.desk[v.ID]
 		if (!w.InServiceFrom.IsZero() && now.Before(w.InServiceFrom)) || (!w.InServiceUntil.IsZero() && !now.Before(w.InServiceUntil)) {
 			continue // not in service: no alert
 		}
@@ -48,14 +62,14 @@ func (a *alertInput) input() alerts.Input {
 			in.Blind, in.BlindSince = true, since
 		}
 	}
-	prev := health.QuarterOf(now, a.cfg.Location()).Prev()
-	in.Reports = []alerts.ReportStatus{{Quarter: prev.String(), Due: prev.Due(a.cfg.Location()), Ready: a.submitted(prev)}}
+	prev := health.QuarterOf(now, c.cfg.Location()).Prev()
+	in.Reports = []alerts.ReportStatus{{Quarter: prev.String(), Due: prev.Due(c.cfg.Location()), Ready: a.submitted(c.rs, prev)}}
 	return in
 }
 
 // submitted reports whether the quarter's report was submitted; it asks
 // Redis at most once a minute (the evaluator ticks every second).
-func (a *alertInput) submitted(q health.Quarter) bool {
+func (a *alertInput) submitted(rs *service.Service, q health.Quarter) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if time.Since(a.checkedAt) < time.Minute {
@@ -63,7 +77,7 @@ func (a *alertInput) submitted(q health.Quarter) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if n, err := a.rs.SubmittedVersions(ctx, q); err == nil {
+	if n, err := rs.SubmittedVersions(ctx, q); err == nil {
 		a.ready, a.checkedAt = n > 0, time.Now()
 	}
 	return a.ready

@@ -39,6 +39,7 @@ type harness struct {
 	// inService gives desks an in_service_from (RFC 3339).
 	inService map[string]string
 	listen    string       // the API's address after the first start: a restart keeps it
+	reload    reloader     // reloads of the daemon, if a test sets it
 	clock     atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
 
 	mu     sync.Mutex
@@ -140,7 +141,7 @@ func (h *harness) start() {
 	}
 	cfg := h.config()
 	go func() {
-		done <- serve(ctx, cfg, zerolog.New(logw).With().Timestamp().Logger(), func(a string) { ready <- a })
+		done <- serveWith(ctx, cfg, zerolog.New(logw).With().Timestamp().Logger(), func(a string) { ready <- a }, h.reload)
 	}()
 	select {
 	case a := <-ready:

@@ -22,12 +22,12 @@ import (
 type probing struct {
 	p      *sipprobe.Prober
 	canary *sipcanary.Canary // nil without sip.canary
-	static map[string]string
-	own    map[string]*sipprobe.TargetOptions // endpoint → its desk's own schedule
 	log    zerolog.Logger
 
-	mu      sync.RWMutex
-	targets map[string]string // endpoint → contact probed
+	mu      sync.RWMutex                       // guards the maps, which a reload replaces
+	static  map[string]string                  // endpoint → contact fixed by sip.contacts
+	own     map[string]*sipprobe.TargetOptions // endpoint → its desk's own schedule
+	targets map[string]string                  // endpoint → contact probed
 }
 
 func newProbing(cfg *config.Config, log zerolog.Logger) (*probing, error) {
@@ -37,14 +37,7 @@ func newProbing(cfg *config.Config, log zerolog.Logger) (*probing, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr := &probing{p: p, static: s.Contacts, log: log, targets: map[string]string{}, own: map[string]*sipprobe.TargetOptions{}}
-	for _, w := range cfg.Workstations {
-		if o := w.Probe; o != nil {
-			for _, ep := range w.Endpoints {
-				pr.own[ep] = &sipprobe.TargetOptions{Interval: o.Interval, Timeout: o.Timeout, MissesBeforeDown: o.Misses, AnswersBeforeUp: o.Answers}
-			}
-		}
-	}
+	pr := &probing{p: p, static: s.Contacts, log: log, targets: map[string]string{}, own: ownSchedules(cfg)}
 	if s.Canary != nil {
 		if pr.canary, err = newCanary(cfg, log); err != nil {
 			p.Close()
@@ -117,7 +110,10 @@ func (pr *probing) contact(ep, uri string) {
 	if pr == nil {
 		return
 	}
-	if _, fixed := pr.static[ep]; !fixed {
+	pr.mu.RLock()
+	_, fixed := pr.static[ep]
+	pr.mu.RUnlock()
+	if !fixed {
 		pr.set(ep, uri)
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"deskwatch/config"
 	"deskwatch/health"
+	"deskwatch/httpapi"
+	"deskwatch/metrics"
 	"deskwatch/report"
 	"deskwatch/store"
 )
@@ -122,4 +124,13 @@ func probeCovered(cfg *config.Config) func(string) bool {
 		return nil
 	}
 	return func(string) bool { return true }
+}
+
+// renderMetrics are the report files rendered and taken from the cache.
+func renderMetrics(r *httpapi.Renders) []metrics.Metric {
+	const help = "Report files rendered (live figures, submitted versions) or served from the cache of submitted ones."
+	m := func(kind string, v int64) metrics.Metric {
+		return metrics.Metric{Name: "deskwatch_report_renders_total", Help: help, Type: "counter", Labels: map[string]string{"kind": kind}, Value: float64(v)}
+	}
+	return []metrics.Metric{m("live", r.Live.Load()), m("submitted", r.Submitted.Load()), m("cached", r.Cached.Load())}
 }

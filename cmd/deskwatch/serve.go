@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,6 +25,7 @@ import (
 	"deskwatch/internal/httplimit"
 	"deskwatch/internal/monitor"
 	"deskwatch/internal/qualify"
+	"deskwatch/internal/sdnotify"
 	"deskwatch/journal"
 	"deskwatch/metrics"
 	"deskwatch/service"
@@ -47,16 +49,22 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, log, nil)
+	return serveWith(ctx, cfg, log, nil, hangups(*path))
 }
 
 // serve runs the daemon until ctx ends. ready, if set, receives the API's
 // address once it listens.
 func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready func(apiAddr string)) error {
+	return serveWith(ctx, cfg, log, ready, reloader{})
+}
+
+// serveWith is serve with reloads from rl.
+func serveWith(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready func(apiAddr string), rl reloader) error {
 	d, err := newDaemon(cfg, log)
 	if err != nil {
 		return err
 	}
+	d.reloaded.reloader = rl
 	if ready != nil {
 		ready(d.ln.Addr().String())
 	}
@@ -72,25 +80,30 @@ type Daemon struct {
 	rdb      redis.UniversalClient
 	st       *store.Store
 	persist  *store.PersistenceCheck // warns when Redis keeps nothing on disk
-	ari      *ari.Client
+	ari      ariConn
 	hub      *httpapi.Hub
 	mon      *monitor.Monitor
 	sip      *probing  // nil without sip.enabled
 	probes   sipProbes // sip, or noProbes
 	qualify  *qualify.Checker
 	journal  *journal.Journal
-	notifier *alerts.Notifier
 	alerts   *alerts.Runner
-	access   *accesslog.Log // who read personal data; stopAccess ends its writer
+	alertIn  *alertInput
+	systemd  *sdnotify.Notifier // no-op outside systemd
+	reloaded reloads            // where reloads come from, and how they went
+	access   *accesslog.Log     // who read personal data; stopAccess ends its writer
 
 	accessRDB  redis.UniversalClient
 	stopAccess context.CancelFunc
-
+	conns      *httplimit.Listener // the API's connections, capped
 	collectors []metrics.Collector // what /metrics shows, each declared where it is counted
+	quarter    atomic.Value        // metrics.Collector: D of the quarter, from the running service
 
+	api        apiSwitch
+	renders    httpapi.Renders // across the APIs reloads build
+	certs      *certSource     // nil without http.tls
 	srv        *http.Server
 	ln         net.Listener
-	conns      *httplimit.Listener // ln, capped
 	endStreams context.CancelFunc
 	closed     sync.Once
 }
@@ -100,7 +113,8 @@ type Daemon struct {
 // what it built.
 func newDaemon(cfg *config.Config, log zerolog.Logger) (*Daemon, error) {
 	log.Info().Object("config", cfg).Msg("starting deskwatch")
-	d := &Daemon{cfg: cfg, log: log, probes: noProbes{}}
+	d := &Daemon{cfg: cfg, log: log, probes: noProbes{}, systemd: sdnotify.FromEnv()}
+	d.reloaded.loadedAt = time.Now()
 	if err := d.build(); err != nil {
 		d.Close()
 		return nil, err
@@ -123,9 +137,12 @@ func (d *Daemon) build() error {
 		return err
 	}
 	wss := cfg.HealthWorkstations()
-	if d.ari, err = newARI(cfg, ariPass, wss, d.logger("ari")); err != nil {
+	ac, err := newARI(cfg, ariPass, wss, d.logger("ari"))
+	if err != nil {
 		return fmt.Errorf("ari: %w", err)
 	}
+	d.ari.cur.Store(ac)
+	d.ari.pass = ariPass
 	d.hub = httpapi.NewHub()
 	if cfg.SIP.Enabled {
 		if d.sip, err = newProbing(cfg, log); err != nil {
@@ -135,24 +152,24 @@ func (d *Daemon) build() error {
 	}
 	// Contacts Asterisk binds reach the probes through the monitor's loop.
 	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: d.st, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact})
-	ac := d.ari
-	d.qualify = qualify.New(qualify.Options{Reader: ac, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
-		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
-		Logger: d.logger("qualify")})
+	d.qualify = qualify.New(qualify.Options{Reader: &d.ari, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
+		Ready: d.ari.ready, Logger: d.logger("qualify")})
 	if d.journal, err = newJournal(cfg, d.rdb, d.logger("journal")); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	svc := newService(cfg, d.st, d.journal, d.logger("service"))
-	chans, err := cfg.AlertChannels()
+	d.quarter.Store(svc.QuarterMetrics(time.Minute))
+	notifier, chans, err := d.newNotifier(cfg)
 	if err != nil {
-		return fmt.Errorf("alerts: %w", err)
+		return err
 	}
-	if d.notifier, err = alerts.NewNotifier(chans, d.logger("alerts"), alerts.NotifierOptions{Location: cfg.Location()}); err != nil {
-		return fmt.Errorf("alerts: %w", err)
-	}
-	d.alerts = alerts.NewRunner(alerts.NewEvaluator(cfg.AlertRules(), cfg.Location()), d.notifier, newAlertInput(cfg, d.mon, svc).input, time.Second, log.With().Str("component", "alerts").Logger())
-	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), d.ari, d.mon, d.notifier, d.persist, d.access,
-		alerts.RuleMetrics(cfg.AlertRules()), svc.QuarterMetrics(time.Minute)}
+	d.reloaded.chans = chans
+	d.alertIn = newAlertInput(cfg, d.mon, svc)
+	d.alerts = alerts.NewRunner(alerts.NewEvaluator(cfg.AlertRules(), cfg.Location()), notifier, d.alertIn.input, time.Second, log.With().Str("component", "alerts").Logger())
+	// Collectors outlive reloads: each reads the part that is running.
+	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), &d.ari, d.mon, d.alerts, d.persist, d.access,
+		metrics.Func(d.reloaded.metrics), metrics.Func(func() []metrics.Metric { return renderMetrics(&d.renders) }),
+		metrics.Func(func() []metrics.Metric { return d.quarter.Load().(metrics.Collector).Metrics() })}
 	if d.sip != nil {
 		d.collectors = append(d.collectors, d.sip.p)
 		if d.sip.canary != nil {
@@ -167,13 +184,9 @@ func (d *Daemon) logger(component string) zerolog.Logger {
 }
 
 func newARI(cfg *config.Config, password string, wss []health.Workstation, log zerolog.Logger) (*ari.Client, error) {
-	var endpoints []string
-	for _, w := range wss {
-		endpoints = append(endpoints, w.Endpoints...)
-	}
 	return ari.New(ari.Options{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: password, App: cfg.ARI.App,
-		Technology: cfg.ARI.Technology, Endpoints: endpoints,
+		Technology: cfg.ARI.Technology, Endpoints: allEndpoints(wss),
 		ReconnectMin: cfg.ARI.ReconnectMin, ReconnectMax: cfg.ARI.ReconnectMax,
 		Logger: log,
 	})
@@ -196,25 +209,35 @@ func newService(cfg *config.Config, st *store.Store, jr *journal.Journal, log ze
 		ProbeCovered: probeCovered(cfg), Logger: log})
 }
 
-// listen builds the API over the service, with the board beside it, and
-// binds its address.
-func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
+// newAPI builds the API over the service from cfg (at start and on every
+// reload).
+func (d *Daemon) newAPI(cfg *config.Config, svc *service.Service, wss []health.Workstation) *httpapi.Server {
 	var tokens []httpapi.Token
-	for _, t := range d.cfg.HTTP.Tokens {
+	for _, t := range cfg.HTTP.Tokens {
 		tokens = append(tokens, httpapi.Token{Name: t.Name, Role: t.Role, SHA256: t.SHA256})
 	}
-	api := httpapi.New(httpapi.Options{
-		Workstations: wss, Location: d.cfg.Location(), Tokens: tokens,
-		Service: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
+	return httpapi.New(httpapi.Options{
+		Workstations: wss, Location: cfg.Location(), Tokens: tokens,
+		Service: svc, Journal: svc, Reports: svc, RenderCache: svc, Renders: &d.renders,
+		Live: d.mon, ARI: &d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
 		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, Access: d.accessAPI(),
 		Logger: d.logger("http"),
 	})
+}
+
+// listen builds the API over the service, with the board beside it, and
+// binds its address.
+func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
+	d.api.set(d.newAPI(d.cfg, svc, wss), false)
 	streams, endStreams := context.WithCancel(context.Background())
 	d.endStreams = endStreams
 	// net/http's own complaints (TLS handshakes, recovered handler panics)
 	// go into zerolog with the rest.
-	d.srv = limitedServer(d.cfg.HTTP, routes(api, web.Handler(), streams))
+	d.srv = limitedServer(d.cfg.HTTP, routes(&d.api, web.Handler(), streams))
 	d.srv.ErrorLog = stdlog.New(d.logger("net/http"), "", 0)
+	if err := d.serveTLS(); err != nil {
+		return err
+	}
 	// Shutdown waits for requests to finish, and an event stream never does:
 	// end the streams first so browsers reconnect (to the next process).
 	d.srv.RegisterOnShutdown(endStreams)
@@ -243,13 +266,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 9) // room for every goroutine: none may block on exit
 	d.start(ctx, &wg, errc)
-
-	var first error
-	select {
-	case <-ctx.Done():
-	case first = <-errc:
-	}
+	first := d.serveUntilDone(ctx, &wg, errc)
 	d.log.Info().Msg("shutting down")
+	_ = d.systemd.Stopping()
 	cancel()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
@@ -262,7 +281,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // start runs each part in a goroutine that wg owns until ctx ends; a part
 // that fails sends its error to errc.
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
-	ac, mon, probe, jr, st, srv, ln := d.ari, d.mon, d.sip, d.journal, d.st, d.srv, d.ln
+	mon, probe, jr, st, srv, ln := d.mon, d.sip, d.journal, d.st, d.srv, d.ln
 	d.startAccess(wg)
 	wg.Add(6)
 	go func() { defer wg.Done(); d.qualify.Run(ctx) }()
@@ -281,13 +300,16 @@ func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 	}()
 	go func() {
 		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := srv.Serve
+		if d.certs != nil { // the pair comes from certSource
+			serve = func(ln net.Listener) error { return srv.ServeTLS(ln, "", "") }
+		}
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
 	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
+	d.ari.run(ctx, wg, mon.Input(), errc)
 	if probe != nil {
 		wg.Add(1)
 		go func() {
@@ -342,6 +364,7 @@ func (d *Daemon) status() map[string]any {
 		m["status"] = "degraded"
 	}
 	d.probes.healthz(m)
+	m["config"] = d.reloaded.healthz()
 	return m
 }
 
@@ -371,18 +394,11 @@ func routes(api, board http.Handler, streams context.Context) http.Handler {
 	mux.Handle("/metrics", api)
 	mux.Handle("/", board)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v1/events" {
-			ctx, cancel := context.WithCancel(r.Context())
-			defer cancel()
-			stop := context.AfterFunc(streams, cancel)
-			defer stop()
-			r = r.WithContext(ctx)
-		}
+		r, done := endWith(r, streams)
+		defer done()
 		mux.ServeHTTP(w, r)
 	})
 }
 
-// metrics are the daemon's Prometheus samples: ARI, the monitor, the
-// alert channels and the SIP probes.
 // metrics gathers every component's own collector.
 func (d *Daemon) metrics() []metrics.Metric { return metrics.Gather(d.collectors...) }

@@ -53,18 +53,20 @@ var allowed = map[string][]string{
 	"cmd/deskwatch": {"*"},
 
 	// Test support, never imported by the daemon's packages.
-	"internal/pbxsim":         {},
-	"internal/redistest":      {},
-	"internal/logtest":        {},
-	"internal/layering":       {},
-	"sipcanary/sipcanarytest": {},
-	"internal/slowclient":     {},
-	"deploy":                  {},
+	"internal/pbxsim":                {},
+	"internal/redistest":             {},
+	"internal/logtest":               {},
+	"internal/layering":              {},
+	"sipcanary/sipcanarytest":        {},
+	"internal/slowclient":            {},
+	"internal/testcert":              {},
+	"internal/sdnotify/sdnotifytest": {},
+	"deploy":                         {},
 }
 
 // testSupport may be imported only by tests and by cmd/deskwatch (the demo
 // runs the simulated PBX).
-var testSupport = map[string]bool{"internal/slowclient": true, "internal/pbxsim": true, "internal/redistest": true, "internal/logtest": true, "sipcanary/sipcanarytest": true}
+var testSupport = map[string]bool{"internal/testcert": true, "internal/sdnotify/sdnotifytest": true, "internal/slowclient": true, "internal/pbxsim": true, "internal/redistest": true, "internal/logtest": true, "sipcanary/sipcanarytest": true}
 
 type pkg struct {
 	ImportPath string

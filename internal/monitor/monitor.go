@@ -87,6 +87,10 @@ type Monitor struct {
 	mu      sync.RWMutex // guards tracker
 	tracker *health.Tracker
 	queue   []op
+	// turned is when the loop last turned (unix ns, real clock), at least
+	// every Heartbeat: the watchdog's proof that the loop is not wedged.
+	turned  atomic.Int64
+	started chan struct{} // closed when the loop first turns
 
 	writeTime *metrics.Histogram // how long Redis takes to apply a batch
 
@@ -120,7 +124,7 @@ func New(opt Options) *Monitor {
 		opt.MaxBatchPerDesk = 64
 	}
 	m := &Monitor{opt: opt, in: make(chan health.Observation, 4096), tracker: health.NewTracker(opt.Workstations),
-		writeTime: metrics.NewHistogram(metrics.LatencyBounds...)}
+		writeTime: metrics.NewHistogram(metrics.LatencyBounds...), started: make(chan struct{})}
 	m.stats.lastWriteErr.Store("")
 	return m
 }
@@ -143,7 +147,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	backoff := m.opt.RetryMin
+	close(m.started)
 	for {
+		m.turned.Store(time.Now().UnixNano())
 		select {
 		case <-ctx.Done():
 			m.shutdown()
@@ -346,6 +352,16 @@ func (m *Monitor) shutdown() {
 	if err := m.flush(ctx); err != nil {
 		m.opt.Logger.Error().Err(err).Int("lost", len(m.queue)).Msg("could not write the last decisions before exit")
 	}
+}
+
+// Started is closed once Run has restored the state and its loop turns.
+func (m *Monitor) Started() <-chan struct{} { return m.started }
+
+// Alive reports whether the loop turned within three heartbeats: it turns
+// on every observation and at least every Heartbeat, so a longer silence
+// means it is wedged (the watchdog then stops telling systemd it lives).
+func (m *Monitor) Alive() bool {
+	return time.Since(time.Unix(0, m.turned.Load())) < 3*m.opt.Heartbeat
 }
 
 // Views returns copies of every desk's current view.

@@ -57,9 +57,11 @@ type Options struct {
 
 // Checker re-reads the AORs when ARI is up and on a period.
 type Checker struct {
-	opt      Options
-	mu       sync.RWMutex
-	findings map[string]Finding // only the ones that may warn: Warnings runs per API request
+	opt       Options
+	mu        sync.RWMutex
+	endpoints map[string]string  // Options.Endpoints, replaced by SetEndpoints
+	findings  map[string]Finding // only the ones that may warn: Warnings runs per API request
+	recheck   chan struct{}      // SetEndpoints asks Run for a check now
 }
 
 // New builds a Checker.
@@ -76,7 +78,7 @@ func New(opt Options) *Checker {
 	if opt.Probed == nil {
 		opt.Probed = func(string) bool { return false }
 	}
-	return &Checker{opt: opt, findings: map[string]Finding{}}
+	return &Checker{opt: opt, endpoints: opt.Endpoints, findings: map[string]Finding{}, recheck: make(chan struct{}, 1)}
 }
 
 // Run checks once ARI is ready, then every opt.Every, until ctx ends.
@@ -93,6 +95,8 @@ func (c *Checker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-poll.C:
+		case <-c.recheck:
+			last = time.Time{}
 		}
 	}
 }
@@ -122,7 +126,10 @@ func (c *Checker) Check(ctx context.Context) {
 			}
 		}()
 	}
-	for ep := range c.opt.Endpoints {
+	c.mu.RLock()
+	endpoints := c.endpoints
+	c.mu.RUnlock()
+	for ep := range endpoints {
 		_, res, _ := strings.Cut(ep, "/")
 		select {
 		case jobs <- job{ep, res}:
@@ -153,6 +160,9 @@ func describe(w string) string {
 func (c *Checker) keep(f Finding) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if _, ok := c.endpoints[f.Endpoint]; !ok {
+		return // removed by a reload while its check ran
+	}
 	switch {
 	case errors.Is(f.Err, ari.ErrNotFound), f.Err == nil && f.QualifyFrequency == 0:
 		c.findings[f.Endpoint] = f
@@ -167,7 +177,7 @@ func (c *Checker) Warnings() map[string][]string {
 	defer c.mu.RUnlock()
 	out := map[string][]string{}
 	for ep, f := range c.findings {
-		desk := c.opt.Endpoints[ep]
+		desk := c.endpoints[ep]
 		switch {
 		case errors.Is(f.Err, ari.ErrNotFound):
 			out[desk] = append(out[desk], AORMissing)
@@ -180,4 +190,22 @@ func (c *Checker) Warnings() map[string][]string {
 		out[d] = slices.Compact(ws)
 	}
 	return out
+}
+
+// SetEndpoints replaces the endpoints checked (a configuration reload):
+// removed ones lose their warnings at once, and Run checks the new set
+// as soon as ARI is ready.
+func (c *Checker) SetEndpoints(endpoints map[string]string) {
+	c.mu.Lock()
+	c.endpoints = endpoints
+	for ep := range c.findings {
+		if _, ok := endpoints[ep]; !ok {
+			delete(c.findings, ep)
+		}
+	}
+	c.mu.Unlock()
+	select {
+	case c.recheck <- struct{}{}:
+	default:
+	}
 }

@@ -4,35 +4,23 @@ import (
 	"context"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"deskwatch/internal/sdnotify/sdnotifytest"
 )
 
-// listen makes a socket like systemd's and points NOTIFY_SOCKET at it.
-func listen(t *testing.T) *net.UnixConn {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "notify")
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	t.Setenv("NOTIFY_SOCKET", path)
-	return c
-}
+func listen(t *testing.T) *net.UnixConn { return sdnotifytest.Listen(t, 0) }
 
 func read(t *testing.T, c *net.UnixConn) string {
 	t.Helper()
-	buf := make([]byte, 4096)
-	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	n, err := c.Read(buf)
+	s, err := sdnotifytest.Next(c, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(buf[:n])
+	return s
 }
 
 func TestStatesReachTheSocket(t *testing.T) {

@@ -36,6 +36,20 @@ export async function api(method, path, body) {
   return data;
 }
 
+// apiAll GETs every page of a list (the API pages by limit and cursor)
+// and returns its items, under key as one page would.
+export async function apiAll(path, key) {
+  const sep = path.includes('?') ? '&' : '?';
+  let items = [];
+  let cursor = null;
+  do {
+    const page = await api('GET', path + sep + 'limit=10000' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+    items = items.concat(page[key] || []);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return { [key]: items };
+}
+
 export function errText(e) {
   if (e && e.status === 403) return t('act.forbidden');
   return t('err.title', { msg: e && e.message ? e.message : String(e) });

@@ -4,7 +4,7 @@ import { S } from './state.js';
 import { $, el, showMsg } from './dom.js';
 import { t, causeText, sourceText } from './text.js';
 import { now, fmtFull, fmtDur, quarterOf, quarterKey } from './time.js';
-import { api, errText } from './api.js';
+import { apiAll, errText } from './api.js';
 import { deskName } from './desks.js';
 
 const MAX_ROWS = 500;
@@ -20,7 +20,7 @@ export async function loadOutages() {
   const seq = ++outSeq;
   $('#out-status').textContent = t('out.loading');
   try {
-    const data = await api('GET', '/api/v1/outages?' + q.toString());
+    const data = await apiAll('/api/v1/outages?' + q.toString(), 'outages');
     if (seq !== outSeq) return;
     S.outages = data.outages || [];
     showMsg($('#out-msg'), '');

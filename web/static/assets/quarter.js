@@ -4,7 +4,7 @@ import { S } from './state.js';
 import { $, el, sv, showMsg } from './dom.js';
 import { t, applyStatic } from './text.js';
 import { now, fmtCache, dtf, wallParts, zoneOffset, fmtFull, fmtDate, fmtDur, fmtAvail, quarterOf, quarterKey } from './time.js';
-import { api, errText } from './api.js';
+import { api, apiAll, errText } from './api.js';
 import { MAIN_HOTLINES, byDesk, deskName } from './desks.js';
 import { outageLabel } from './outages.js';
 
@@ -17,7 +17,7 @@ export async function loadQuarter() {
   try {
     const [av, outs] = await Promise.all([
       api('GET', '/api/v1/availability?period=' + encodeURIComponent(period)),
-      api('GET', '/api/v1/outages?period=' + encodeURIComponent(period)),
+      apiAll('/api/v1/outages?period=' + encodeURIComponent(period), 'outages'),
     ]);
     if (seq !== qSeq) return;
     S.avail = av;
