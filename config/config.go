@@ -22,6 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"deskwatch/health"
+	"deskwatch/schedule"
 )
 
 // Token roles.
@@ -53,9 +54,12 @@ type Config struct {
 	Workstations []WorkstationConfig `yaml:"workstations"`
 	SIP          SIPConfig           `yaml:"sip"`
 	Alerts       AlertsConfig        `yaml:"alerts"`
+	// Schedules are the named service schedules desks may follow.
+	Schedules map[string]ScheduleConfig `yaml:"schedules"`
 
-	lines map[string]int // field path -> YAML line, filled by Parse
-	loc   *time.Location // set by a successful Validate
+	lines  map[string]int                // field path -> YAML line, filled by Parse
+	loc    *time.Location                // set by a successful Validate
+	scheds map[string]*schedule.Schedule // compiled by Validate
 }
 
 // ARIConfig is the connection to the Asterisk REST Interface. The password
@@ -110,6 +114,8 @@ type WorkstationConfig struct {
 	InServiceUntil *time.Time `yaml:"in_service_until"`
 	// Probe overrides the sip section's schedule for this desk's endpoints.
 	Probe *ProbeConfig `yaml:"probe"`
+	// Schedule names the desk's service schedule; empty: around the clock.
+	Schedule string `yaml:"schedule"`
 }
 
 // ProbeConfig is a desk's own SIP probe schedule; zero fields keep the
@@ -245,6 +251,7 @@ func (c *Config) HealthWorkstations() []health.Workstation {
 			Name:      w.Name,
 			Hotlines:  append([]string(nil), w.Hotlines...),
 			Endpoints: append([]string(nil), w.Endpoints...),
+			Schedule:  w.Schedule,
 		}
 		if w.InServiceFrom != nil {
 			hw.InServiceFrom = w.InServiceFrom.UTC()

@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 	v.redis()
 	v.http()
 	v.workstations(v.hotlines())
+	v.schedules()
 	eps := map[string]bool{}
 	for _, w := range v.c.Workstations {
 		for _, e := range w.Endpoints {

@@ -112,6 +112,9 @@ type Workstation struct {
 	// Service window; zero From means "always", zero Until means "still in service".
 	InServiceFrom  time.Time
 	InServiceUntil time.Time
+	// Schedule names the desk's service schedule ("": around the clock);
+	// left out of JSON when empty so report hashes of desks without one stay.
+	Schedule string `json:",omitempty"`
 }
 
 // Transition is a change of a workstation's known state, as decided by the
