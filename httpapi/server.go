@@ -88,6 +88,9 @@ type Options struct {
 	Logger zerolog.Logger
 	// Now reads "this year" and "this quarter so far" in requests.
 	Now func() time.Time
+	// OnShift, if set, says whether a desk is inside its service schedule
+	// at an instant (nil: every desk always is).
+	OnShift func(desk string, at time.Time) bool
 }
 
 // Server is the HTTP API.

@@ -45,6 +45,8 @@ type workstationDTO struct {
 	Cause     string        `json:"cause,omitempty"`
 	Since     *string       `json:"since"`
 	ProbeOnly bool          `json:"probe_only,omitempty"` // ARI blind: the state rests on SIP probes
+	Schedule  string        `json:"schedule,omitempty"`   // the service schedule's name; absent: around the clock
+	OnShift   bool          `json:"on_shift"`             // inside its schedule now: off shift is neither up nor down
 	Warnings  []string      `json:"warnings,omitempty"`   // e.g. qualify_off
 	Endpoints []endpointDTO `json:"endpoints"`
 }
@@ -73,7 +75,8 @@ func (s *Server) warnings() map[string][]string {
 // workstationDTO is one desk as the API shows it.
 func (s *Server) workstationDTO(v health.DeskView, warn map[string][]string) workstationDTO {
 	desk := s.desks[v.ID]
-	d := workstationDTO{ID: v.ID, Name: desk.Name, Hotlines: desk.Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Warnings: warn[v.ID], Endpoints: []endpointDTO{}}
+	d := workstationDTO{ID: v.ID, Name: desk.Name, Hotlines: desk.Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Warnings: warn[v.ID], Endpoints: []endpointDTO{},
+		Schedule: desk.Schedule, OnShift: s.opt.OnShift == nil || s.opt.OnShift(v.ID, s.opt.Now())}
 	if v.State == health.StateDown {
 		d.Cause = string(v.Cause)
 	}

@@ -36,8 +36,10 @@ type harness struct {
 	extraYAML string
 	// inService gives desks an in_service_from (RFC 3339).
 	inService map[string]string
-	listen    string       // the API's address after the first start: a restart keeps it
-	clock     atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
+	// deskYAML adds keys to a desk's flow mapping (", schedule: day").
+	deskYAML map[string]string
+	listen   string       // the API's address after the first start: a restart keeps it
+	clock    atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -117,6 +119,7 @@ workstations:
 		if from, ok := h.inService[p]; ok {
 			svc = ", in_service_from: " + from
 		}
+		svc += h.deskYAML[p]
 		fmt.Fprintf(&b, "  - {id: %s, name: \"АРМ %s\", hotlines: [\"%s\"], endpoints: [\"PJSIP/%s\"]%s}\n", p, p, line, p, svc)
 	}
 	b.WriteString(h.extraYAML)

@@ -77,6 +77,7 @@ type Daemon struct {
 	journal  *journal.Journal
 	notifier *alerts.Notifier
 	alerts   *alerts.Runner
+	shifts   *shiftWatch
 
 	srv        *http.Server
 	ln         net.Listener
@@ -135,6 +136,7 @@ func (d *Daemon) build() error {
 	if d.notifier, err = alerts.NewNotifier(chans, d.logger("alerts"), alerts.NotifierOptions{Location: cfg.Location()}); err != nil {
 		return fmt.Errorf("alerts: %w", err)
 	}
+	d.shifts = &shiftWatch{desks: wss, scheds: cfg.CompiledSchedules(), onShift: svc.OnShift, publish: d.hub.PublishDesks, now: time.Now}
 	d.alerts = alerts.NewRunner(alerts.NewEvaluator(cfg.AlertRules(), cfg.Location()), d.notifier, newAlertInput(cfg, d.mon, svc).input, time.Second, log.With().Str("component", "alerts").Logger())
 	return d.listen(svc, wss)
 }
@@ -170,7 +172,7 @@ func endpointDesks(wss []health.Workstation) map[string]string {
 // newService builds the use cases (shared by the daemon and the CLI).
 func newService(cfg *config.Config, st *store.Store, jr *journal.Journal, log zerolog.Logger) *service.Service {
 	return service.New(service.Options{Workstations: cfg.HealthWorkstations(), Location: cfg.Location(), Store: st, Journal: jr,
-		ProbeCovered: probeCovered(cfg), Logger: log})
+		ProbeCovered: probeCovered(cfg), Schedules: cfg.CompiledSchedules(), Logger: log})
 }
 
 // listen builds the API over the service, with the board beside it, and
@@ -183,7 +185,7 @@ func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
 	api := httpapi.New(httpapi.Options{
 		Workstations: wss, Location: d.cfg.Location(), Tokens: tokens,
 		Service: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
-		Probe: d.probes.result, Metrics: d.metrics, Status: d.status,
+		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, OnShift: svc.OnShift,
 		Logger: d.logger("http"),
 	})
 	streams, endStreams := context.WithCancel(context.Background())
@@ -234,8 +236,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 // that fails sends its error to errc.
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
 	ac, mon, probe, jr, st, srv, ln := d.ari, d.mon, d.sip, d.journal, d.st, d.srv, d.ln
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); d.qualify.Run(ctx) }()
+	go func() { defer wg.Done(); d.shifts.run(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
