@@ -116,6 +116,9 @@ type WorkstationConfig struct {
 	Probe *ProbeConfig `yaml:"probe"`
 	// Schedule names the desk's service schedule; empty: around the clock.
 	Schedule string `yaml:"schedule"`
+	// Computer is the operator's computer, probed by deskwatch: the desk is
+	// up only while it answers too.
+	Computer *ComputerConfig `yaml:"computer"`
 }
 
 // ProbeConfig is a desk's own SIP probe schedule; zero fields keep the
@@ -205,6 +208,9 @@ func (c *Config) setDefaults() {
 	}
 	c.SIP.setDefaults()
 	c.Alerts.setDefaults()
+	for _, w := range c.Workstations {
+		w.Computer.setDefaults()
+	}
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID
@@ -252,6 +258,9 @@ func (c *Config) HealthWorkstations() []health.Workstation {
 			Hotlines:  append([]string(nil), w.Hotlines...),
 			Endpoints: append([]string(nil), w.Endpoints...),
 			Schedule:  w.Schedule,
+		}
+		if w.Computer != nil {
+			hw.Computer = w.Computer.Host
 		}
 		if w.InServiceFrom != nil {
 			hw.InServiceFrom = w.InServiceFrom.UTC()

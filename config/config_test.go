@@ -47,7 +47,7 @@ func TestDecodeErrors(t *testing.T) {
 				"  - id: a",
 				"    hotlines: [\"122\"]",
 				"    endpoint: PJSIP/a"),
-			want: `workstations[0].endpoint (line 7): unknown key "endpoint"; valid keys in workstations[0]: id, name, hotlines, endpoints, in_service_from, in_service_until, probe, schedule`,
+			want: `workstations[0].endpoint (line 7): unknown key "endpoint"; valid keys in workstations[0]: id, name, hotlines, endpoints, in_service_from, in_service_until, probe, schedule, computer`,
 		},
 		{
 			name: "unknown keys everywhere at once",

@@ -131,3 +131,45 @@ func TestScheduleCalendarFile(t *testing.T) {
 		t.Errorf("bad calendar: %v", err)
 	}
 }
+
+func TestComputers(t *testing.T) {
+	t.Setenv("DW_TEST_ARI_PW", "x")
+	c, err := Parse([]byte(yamlLines(ariOK, redisOK, httpOK,
+		"workstations:",
+		"  - {id: a, hotlines: [\"122\"], endpoints: [PJSIP/a], computer: {host: 10.0.1.21}}",
+		"  - {id: b, hotlines: [\"122\"], endpoints: [PJSIP/b], computer: {host: \"fe80::1\", check: tcp, port: 3389, interval: 4s}}",
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := c.Workstations[0].Computer, c.Workstations[1].Computer
+	if *a != (ComputerConfig{Host: "10.0.1.21", Check: CheckICMP, Interval: 10 * time.Second, Timeout: 2 * time.Second, Misses: 3, Answers: 1}) ||
+		b.Timeout != 2*time.Second || b.Interval != 4*time.Second || b.Port != 3389 {
+		t.Errorf("defaults %+v %+v", a, b)
+	}
+	if ws := c.HealthWorkstations(); ws[0].Computer != "10.0.1.21" || ws[1].Computer != "fe80::1" {
+		t.Errorf("HealthWorkstations %+v", ws)
+	}
+	_, err = Parse([]byte(yamlLines(ariOK, redisOK, httpOK,
+		"workstations:",
+		"  - {id: a, hotlines: [\"122\"], endpoints: [PJSIP/a], computer: {host: \"10.0.1.21:22\", check: tcp}}",
+		"  - {id: b, hotlines: [\"122\"], endpoints: [PJSIP/b], computer: {host: 10.0.1.22, check: udp, interval: 500ms, misses: 101}}",
+		"  - {id: c, hotlines: [\"122\"], endpoints: [PJSIP/c], computer: {host: 10.0.1.22, port: 80, timeout: 20s}}",
+		"  - {id: d, hotlines: [\"122\"], endpoints: [PJSIP/d], computer: {}}",
+	)))
+	for _, want := range []string{
+		`workstations[0].computer.host (line 5): "10.0.1.21:22" must be a bare IP address or host name`,
+		`workstations[0].computer.port (line 5): 0: check tcp needs the port`,
+		`workstations[1].computer.check (line 6): unknown check "udp": use icmp or tcp`,
+		`workstations[1].computer.interval (line 6): 500ms is below the minimum of 1s`,
+		`workstations[1].computer.misses (line 6): 101 must be from 1 to 100`,
+		`workstations[2].computer.host (line 7): "10.0.1.22" is already the computer of workstations[1] (line 6)`,
+		`workstations[2].computer.port (line 7): is only for check: tcp`,
+		`workstations[2].computer.timeout (line 7): 20s must be positive and at most the interval (10s)`,
+		`workstations[3].computer.host (line 8): is required`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	v.http()
 	v.workstations(v.hotlines())
 	v.schedules()
+	v.computers()
 	eps := map[string]bool{}
 	for _, w := range v.c.Workstations {
 		for _, e := range w.Endpoints {
