@@ -119,6 +119,7 @@ var causes = map[string][2]string{
 	string(health.CauseMissing):      {"телефон не настроен на АТС", "phone not configured on the PBX"},
 	string(health.CausePBX):          {"АТС недоступна", "the PBX is down"},
 	string(health.CauseManual):       {"введено вручную", "entered manually"},
+	string(health.CauseComputer):     {"компьютер оператора не отвечает", "the operator's computer is not answering"},
 }
 
 // ruleKindNames describe rule kinds in e-mail bodies.

@@ -91,6 +91,8 @@ type Options struct {
 	// OnShift, if set, says whether a desk is inside its service schedule
 	// at an instant (nil: every desk always is).
 	OnShift func(desk string, at time.Time) bool
+	// Computer, if set, gives a desk's last probe of its computer.
+	Computer func(desk string) (ProbeResult, bool)
 }
 
 // Server is the HTTP API.

@@ -48,6 +48,7 @@ type workstationDTO struct {
 	Schedule  string        `json:"schedule,omitempty"`   // the service schedule's name; absent: around the clock
 	OnShift   bool          `json:"on_shift"`             // inside its schedule now: off shift is neither up nor down
 	Warnings  []string      `json:"warnings,omitempty"`   // e.g. qualify_off
+	Computer  *computerDTO  `json:"computer,omitempty"`   // the operator's computer, when deskwatch probes it
 	Endpoints []endpointDTO `json:"endpoints"`
 }
 
@@ -95,5 +96,6 @@ func (s *Server) workstationDTO(v health.DeskView, warn map[string][]string) wor
 		}
 		d.Endpoints = append(d.Endpoints, ed)
 	}
+	d.Computer = s.computerDTO(v)
 	return d
 }

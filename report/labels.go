@@ -172,8 +172,9 @@ var ru = labels{
 		"missing":      "АРМ не настроен на АТС",
 		"pbx":          "АТС недоступна",
 		"manual":       "внесено вручную",
+		"computer":     "компьютер оператора не отвечает",
 	},
-	detections: map[string]string{"ari": "АТС (ARI)", "sip": "SIP-проверка", "manual": "вручную"},
+	detections: map[string]string{"ari": "АТС (ARI)", "sip": "SIP-проверка", "manual": "вручную", "computer": "проверка компьютера"},
 }
 
 var en = labels{
@@ -291,8 +292,9 @@ var en = labels{
 		"missing":      "not configured on the PBX",
 		"pbx":          "PBX down",
 		"manual":       "entered by hand",
+		"computer":     "the operator's computer not answering",
 	},
-	detections: map[string]string{"ari": "PBX (ARI)", "sip": "SIP probe", "manual": "by hand"},
+	detections: map[string]string{"ari": "PBX (ARI)", "sip": "SIP probe", "manual": "by hand", "computer": "computer probe"},
 }
 
 // word returns the label of a code, or the code itself when it has none.

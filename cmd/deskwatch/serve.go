@@ -19,6 +19,7 @@ import (
 	"deskwatch/ari"
 	"deskwatch/config"
 	"deskwatch/health"
+	"deskwatch/hostprobe"
 	"deskwatch/httpapi"
 	"deskwatch/internal/monitor"
 	"deskwatch/internal/qualify"
@@ -66,18 +67,19 @@ type Daemon struct {
 	cfg *config.Config
 	log zerolog.Logger
 
-	rdb      *redis.Client
-	st       *store.Store
-	ari      *ari.Client
-	hub      *httpapi.Hub
-	mon      *monitor.Monitor
-	sip      *probing  // nil without sip.enabled
-	probes   sipProbes // sip, or noProbes
-	qualify  *qualify.Checker
-	journal  *journal.Journal
-	notifier *alerts.Notifier
-	alerts   *alerts.Runner
-	shifts   *shiftWatch
+	rdb       *redis.Client
+	st        *store.Store
+	ari       *ari.Client
+	hub       *httpapi.Hub
+	mon       *monitor.Monitor
+	sip       *probing  // nil without sip.enabled
+	probes    sipProbes // sip, or noProbes
+	qualify   *qualify.Checker
+	journal   *journal.Journal
+	notifier  *alerts.Notifier
+	alerts    *alerts.Runner
+	shifts    *shiftWatch
+	computers *hostprobe.Prober // nil when no desk names a computer
 
 	srv        *http.Server
 	ln         net.Listener
@@ -118,6 +120,9 @@ func (d *Daemon) build() error {
 			return fmt.Errorf("sip: %w", err)
 		}
 		d.probes = d.sip
+	}
+	if d.computers, err = newComputers(cfg, d.logger("hostprobe")); err != nil {
+		return fmt.Errorf("computers: %w", err)
 	}
 	// Contacts Asterisk binds reach the probes through the monitor's loop.
 	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: d.st, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact})
@@ -186,7 +191,7 @@ func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
 		Workstations: wss, Location: d.cfg.Location(), Tokens: tokens,
 		Service: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
 		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, OnShift: svc.OnShift,
-		Logger: d.logger("http"),
+		Computer: computerResult(d.computers), Logger: d.logger("http"),
 	})
 	streams, endStreams := context.WithCancel(context.Background())
 	d.endStreams = endStreams
@@ -260,6 +265,10 @@ func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
+	if d.computers != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = d.computers.Run(ctx, mon.Input()) }() // ends with ctx
+	}
 	if probe != nil {
 		wg.Add(1)
 		go func() {
@@ -388,5 +397,6 @@ func (d *Daemon) metrics() []httpapi.Metric {
 			httpapi.Metric{Name: "deskwatch_alerts_failed_total", Help: "Alert notifications given up after retries.", Type: "counter", Labels: l, Value: float64(cs.Failed)},
 			httpapi.Metric{Name: "deskwatch_alerts_dropped_total", Help: "Alert notifications dropped on a full queue.", Type: "counter", Labels: l, Value: float64(cs.Dropped)})
 	}
+	out = append(out, computerMetrics(d.computers)...)
 	return append(out, d.probes.metrics()...)
 }

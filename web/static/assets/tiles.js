@@ -52,6 +52,7 @@ function tileBody(tile, d) {
     }
   }
   if (!meta.length && (d.endpoints || []).some((ep) => ep.probe && ep.probe.result === 'lost')) meta.push(t('probe.lost'));
+  if (d.computer && d.computer.state === 'down' && d.cause !== 'computer') meta.push(t('computer.down', { host: d.computer.host }));
   const epTitle = (d.endpoints || []).map((ep) => [ep.id, ep.state, ep.contact || ''].join(' ')).join('\n');
   tile.title = `${d.name || d.id} (${d.id})\n${epTitle}`;
   const kids = [
