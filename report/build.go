@@ -8,8 +8,13 @@ import (
 	"time"
 
 	"deskwatch/health"
-	"deskwatch/schedule"
 )
+
+// Schedule gives the times a desk is provided within [from, to)
+// (*schedule.Schedule; report depends on health alone).
+type Schedule interface {
+	Windows(from, to time.Time) []health.Interval
+}
 
 // Inputs are everything a quarter's figures come from. The caller loads
 // them once (the availability API computes from the same), so building a
@@ -26,7 +31,7 @@ type Inputs struct {
 	ProbeCovered      func(desk string) bool
 	// Schedules by name, for the desks that name one (health.Workstation.
 	// Schedule): t_provided is their service window ∩ the schedule.
-	Schedules map[string]*schedule.Schedule
+	Schedules map[string]Schedule
 	// Journal lists the journal entries overlapping the period, oldest
 	// first; nil: the report carries no journal.
 	Journal []JournalRow
@@ -53,7 +58,7 @@ func (in Inputs) shifts(period health.Interval) map[string][]health.Interval {
 		if _, done := out[w.Schedule]; done || w.Schedule == "" {
 			continue
 		}
-		if s := in.Schedules[w.Schedule]; s != nil {
+		if s, ok := in.Schedules[w.Schedule]; ok && s != nil {
 			win := s.Windows(period.Start, period.End)
 			if win == nil {
 				win = []health.Interval{} // no shift at all: not among the N

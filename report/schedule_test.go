@@ -38,7 +38,7 @@ func TestBuildWithSchedules(t *testing.T) {
 			{ID: "evening", Workstation: "day-1", Start: at(2026, 11, 3, 17, 0, 0), End: at(2026, 11, 3, 19, 0, 0), Cause: health.CauseUnregistered},
 			{ID: "always-1", Workstation: "always", Start: at(2026, 11, 2, 20, 0, 0), End: at(2026, 11, 2, 23, 0, 0), Cause: health.CauseUnregistered},
 		},
-		Schedules: map[string]*schedule.Schedule{"day": day},
+		Schedules: map[string]Schedule{"day": day},
 	}
 	end := q.Range(irkutsk).End
 	r := Build(q, irkutsk, end, in)
@@ -77,7 +77,7 @@ func TestBuildWithSchedules(t *testing.T) {
 	// Another schedule gives other figures, and another hash.
 	late := weekdays9to18()
 	late.Weekly[time.Tuesday] = []schedule.Range{{Start: 9 * 60, End: 20 * 60}}
-	in.Schedules = map[string]*schedule.Schedule{"day": late}
+	in.Schedules = map[string]Schedule{"day": late}
 	r2 := Build(q, irkutsk, end, in)
 	if r2.InputsHash == r.InputsHash || r2.Desks[0].Unavailable != 2*time.Hour {
 		t.Errorf("changed schedule: hash %s, desk %+v", r2.InputsHash, r2.Desks[0])

@@ -114,7 +114,10 @@ func (s *Service) Availability(ctx context.Context, period health.Interval) (hea
 // blind time and (with probes) the probes' own blind time. Reports add the
 // journal.
 func (s *Service) load(ctx context.Context, p health.Interval) (report.Inputs, error) {
-	in := report.Inputs{Desks: s.desks, ProbeCovered: s.covered, Schedules: s.scheds}
+	in := report.Inputs{Desks: s.desks, ProbeCovered: s.covered, Schedules: map[string]report.Schedule{}}
+	for name, sc := range s.scheds {
+		in.Schedules[name] = sc
+	}
 	var err error
 	if in.Spans, err = s.store.Spans(ctx, store.SpanQuery{From: p.Start, To: p.End}); err != nil {
 		return in, classify(err)
