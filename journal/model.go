@@ -86,6 +86,11 @@ type Entry struct {
 	RecordedBy string // who noted it last; for an entry without notes, who opened it
 
 	History []Record // every record that touched it, in chain order
+
+	// Planned lists the maintenance windows the entry falls in (плановые
+	// работы); not in the chain: the service sets it when reading, from the
+	// windows' own audited record.
+	Planned []string
 }
 
 // ID is the entry's key: year and zero-padded number, "2026-0017".

@@ -32,6 +32,10 @@ type Inputs struct {
 	// Schedules by name, for the desks that name one (health.Workstation.
 	// Schedule): t_provided is their service window ∩ the schedule.
 	Schedules map[string]Schedule
+	// Maintenance are the planned windows overlapping the period: outages
+	// inside one that does not count are excluded with its category and
+	// reason (health.Uncounted).
+	Maintenance []health.Maintenance
 	// Journal lists the journal entries overlapping the period, oldest
 	// first; nil: the report carries no journal.
 	Journal []JournalRow
@@ -46,6 +50,7 @@ func (in Inputs) Availability(period health.Interval, at time.Time) health.Avail
 		if win, ok := shifts[w.Schedule]; ok {
 			desks[i].Schedule = win
 		}
+		desks[i].Spans = health.Uncounted(w, desks[i].Spans, in.Maintenance)
 	}
 	return health.Availability(period, at, desks)
 }
@@ -91,6 +96,7 @@ func Build(q health.Quarter, loc *time.Location, at time.Time, in Inputs) *Repor
 		r.Exclusions = append(r.Exclusions, ExclusionRow{SpanID: s.ID, Workstation: s.Workstation, Start: s.Start, End: s.End, Counted: d,
 			Category: s.Exclusion.Category, Reason: s.Exclusion.Reason, By: s.Exclusion.By, At: s.Exclusion.At})
 	}
+	r.Exclusions = append(r.Exclusions, in.plannedExclusions(measured)...)
 	slices.SortFunc(r.Exclusions, func(a, b ExclusionRow) int { return a.Start.Compare(b.Start) })
 	// Coverage: the unmonitored time of the desks least covered.
 	shown := in.Blind
@@ -101,12 +107,12 @@ func Build(q health.Quarter, loc *time.Location, at time.Time, in Inputs) *Repor
 		r.Coverage.Unknown += iv.End.Sub(iv.Start)
 	}
 	r.Coverage.Intervals = shown
-	r.InputsHash = inputsHash(q, in.Desks, in.Spans, shown, in.Journal, res.Measured, in.shifts(res.Measured))
+	r.InputsHash = inputsHash(q, in.Desks, in.Spans, shown, in.Journal, res.Measured, in.shifts(res.Measured), in.Maintenance)
 	return r
 }
 
 // inputsHash is SHA-256 over a canonical JSON of the inputs, spans sorted by id.
-func inputsHash(q health.Quarter, desks []health.Workstation, spans []health.Span, blind []health.Interval, journal []JournalRow, measured health.Interval, shifts map[string][]health.Interval) string {
+func inputsHash(q health.Quarter, desks []health.Workstation, spans []health.Span, blind []health.Interval, journal []JournalRow, measured health.Interval, shifts map[string][]health.Interval, maint []health.Maintenance) string {
 	spans = slices.Clone(spans)
 	slices.SortFunc(spans, func(a, b health.Span) int {
 		if a.ID < b.ID {
@@ -128,7 +134,8 @@ func inputsHash(q health.Quarter, desks []health.Workstation, spans []health.Spa
 		Blind    []health.Interval
 		Journal  []JournalRow
 		Shifts   map[string][]health.Interval `json:",omitempty"`
-	}{q.String(), measured, desks, spans, blind, journal, shifts})
+		Maint    []health.Maintenance         `json:",omitempty"`
+	}{q.String(), measured, desks, spans, blind, journal, shifts, maint})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -84,7 +84,7 @@ func TestBuildWithSchedules(t *testing.T) {
 	}
 	// Desks without a schedule hash as before schedules existed.
 	in.Desks[0].Schedule, in.Schedules = "", nil
-	if h := Build(q, irkutsk, end, in).InputsHash; h != inputsHash(q, in.Desks, in.Spans, nil, nil, q.Range(irkutsk), nil) {
+	if h := Build(q, irkutsk, end, in).InputsHash; h != inputsHash(q, in.Desks, in.Spans, nil, nil, q.Range(irkutsk), nil, nil) {
 		t.Error("the hash of a report without schedules changed")
 	}
 }

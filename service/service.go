@@ -72,6 +72,7 @@ type Service struct {
 	journal  Journal
 	covered  func(desk string) bool
 	scheds   map[string]*schedule.Schedule
+	maint    maintCache
 	clock    func() time.Time
 	log      zerolog.Logger
 }
@@ -121,6 +122,9 @@ func (s *Service) load(ctx context.Context, p health.Interval) (report.Inputs, e
 	var err error
 	if in.Spans, err = s.store.Spans(ctx, store.SpanQuery{From: p.Start, To: p.End}); err != nil {
 		return in, classify(err)
+	}
+	if in.Maintenance, err = s.maintenanceOf(ctx, p); err != nil {
+		return in, err
 	}
 	if in.Blind, err = s.store.BlindOf(ctx, p.Start, p.End); err != nil {
 		return in, classify(err)
