@@ -27,6 +27,10 @@ type outageDTO struct {
 	Note        string        `json:"note,omitempty"`
 	Excluded    bool          `json:"excluded"`
 	Exclusion   *exclusionDTO `json:"exclusion"`
+	// Planned: the outage overlaps planned maintenance (плановые работы),
+	// the windows listed.
+	Planned     bool     `json:"planned"`
+	Maintenance []string `json:"maintenance,omitempty"`
 }
 
 func toOutage(sp health.Span) outageDTO {
@@ -69,6 +73,10 @@ func (s *Server) listOutages(w http.ResponseWriter, r *http.Request) {
 	out := make([]outageDTO, 0, len(spans))
 	for _, sp := range spans {
 		out = append(out, toOutage(sp))
+	}
+	if err := s.markPlanned(r.Context(), spans, out); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"outages": out})
 }
@@ -137,6 +145,11 @@ func (s *Server) answerSpan(w http.ResponseWriter, r *http.Request, code int) fu
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, code, toOutage(sp))
+		out := []outageDTO{toOutage(sp)}
+		if err := s.markPlanned(r.Context(), []health.Span{sp}, out); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, code, out[0])
 	}
 }

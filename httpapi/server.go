@@ -91,6 +91,9 @@ type Options struct {
 	// OnShift, if set, says whether a desk is inside its service schedule
 	// at an instant (nil: every desk always is).
 	OnShift func(desk string, at time.Time) bool
+	// Maintenance serves /api/v1/maintenance and marks planned outages;
+	// nil disables both.
+	Maintenance Maintenance
 	// Computer, if set, gives a desk's last probe of its computer.
 	Computer func(desk string) (ProbeResult, bool)
 }
@@ -169,6 +172,9 @@ func New(opt Options) *Server {
 			route{"GET", "/api/v1/reports/{file}", roleViewer, s.getReport},
 			route{"GET", "/api/v1/reports/{period}/versions", roleViewer, s.reportVersions},
 			route{"POST", "/api/v1/reports/{period}/submit", roleSupervisor, s.submitReport})
+	}
+	if opt.Maintenance != nil {
+		s.routes = append(s.routes, s.maintenanceRoutes()...)
 	}
 	for _, rt := range s.routes {
 		mux.Handle(rt.method+" "+rt.path, s.auth(rt.role, rt.h))
