@@ -52,6 +52,7 @@ function tileBody(tile, d) {
     }
   }
   if (!meta.length && (d.endpoints || []).some((ep) => ep.probe && ep.probe.result === 'lost')) meta.push(t('probe.lost'));
+  if (d.maintenance) meta.push(t('planned') + ' ' + d.maintenance);
   if (d.computer && d.computer.state === 'down' && d.cause !== 'computer') meta.push(t('computer.down', { host: d.computer.host }));
   const epTitle = (d.endpoints || []).map((ep) => [ep.id, ep.state, ep.contact || ''].join(' ')).join('\n');
   tile.title = `${d.name || d.id} (${d.id})\n${epTitle}`;
@@ -60,6 +61,7 @@ function tileBody(tile, d) {
     el('div', { class: 'state' }, icon(st), el('span', { class: 'word', text: t('state.' + st) }), el('span', { class: 'id', text: d.id })),
     when,
   ];
+  tile.classList.toggle('planned', !!d.maintenance);
   if (meta.length || d.probe_only) {
     kids.push(el('div', { class: 'meta' }, meta.join(' · '), meta.length && d.probe_only ? ' ' : null,
       d.probe_only ? el('span', { class: 'po', title: t('probe.only.title'), text: t('probe.only') }) : null));
