@@ -42,7 +42,7 @@ func (a *alertInput) input() alerts.Input {
 			continue // not in service: no alert
 		}
 		in.Desks = append(in.Desks, alerts.Desk{ID: v.ID, Name: w.Name, Hotlines: w.Hotlines, State: string(v.State), Since: v.Since, Cause: string(v.Cause),
-			OffShift: !a.rs.OnShift(v.ID, now)})
+			OffShift: !a.rs.OnShift(v.ID, now), Planned: a.rs.Planned(v.ID, now) != ""})
 	}
 	for _, since := range a.mon.Blind() {
 		if !in.Blind || since.Before(in.BlindSince) {

@@ -191,7 +191,7 @@ func (d *Daemon) listen(svc *service.Service, wss []health.Workstation) error {
 		Workstations: wss, Location: d.cfg.Location(), Tokens: tokens,
 		Service: svc, Journal: svc, Reports: svc, Live: d.mon, ARI: d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
 		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, OnShift: svc.OnShift,
-		Computer: computerResult(d.computers), Logger: d.logger("http"),
+		Computer: computerResult(d.computers), Maintenance: svc, Logger: d.logger("http"),
 	})
 	streams, endStreams := context.WithCancel(context.Background())
 	d.endStreams = endStreams
