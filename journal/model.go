@@ -34,11 +34,12 @@ const (
 	KindNote             Kind = "note"              // a supervisor's cause, actions or fault
 	KindExclusion        Kind = "exclusion"         // a span was excluded from the formula
 	KindExclusionRevoked Kind = "exclusion_revoked" // a span's exclusion was withdrawn
+	KindMaintenance      Kind = "maintenance"       // planned maintenance declared, ended or cancelled
 )
 
 var kinds = map[Kind]bool{
 	KindEntryOpened: true, KindManual: true, KindSpanAdded: true, KindSpanClosed: true,
-	KindEntryClosed: true, KindNote: true, KindExclusion: true, KindExclusionRevoked: true,
+	KindEntryClosed: true, KindNote: true, KindExclusion: true, KindExclusionRevoked: true, KindMaintenance: true,
 }
 
 // Record is one link of the append-only chain. Hash is the SHA-256 of the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"deskwatch/health"
+	"deskwatch/journal"
 	"deskwatch/store"
 )
 
@@ -69,6 +70,7 @@ func (s *Service) DeclareMaintenance(ctx context.Context, d DeclaredMaintenance)
 		return health.Maintenance{}, classify(err)
 	}
 	s.maintChanged()
+	s.journalMaintenance(ctx, m, journal.MaintenanceDeclare, m.By, now)
 	return m, nil
 }
 
@@ -130,15 +132,15 @@ func (s *Service) Maintenance(ctx context.Context, id string) (health.Maintenanc
 
 // EndMaintenance ends a running window now.
 func (s *Service) EndMaintenance(ctx context.Context, id, by string) (health.Maintenance, error) {
-	return s.changeMaintenance(ctx, id, by, MaintenanceStore.EndMaintenance)
+	return s.changeMaintenance(ctx, id, by, journal.MaintenanceEnd, MaintenanceStore.EndMaintenance)
 }
 
 // CancelMaintenance voids a window that has not begun.
 func (s *Service) CancelMaintenance(ctx context.Context, id, by string) (health.Maintenance, error) {
-	return s.changeMaintenance(ctx, id, by, MaintenanceStore.CancelMaintenance)
+	return s.changeMaintenance(ctx, id, by, journal.MaintenanceCancel, MaintenanceStore.CancelMaintenance)
 }
 
-func (s *Service) changeMaintenance(ctx context.Context, id, by string,
+func (s *Service) changeMaintenance(ctx context.Context, id, by, action string,
 	change func(MaintenanceStore, context.Context, string, string, time.Time) (health.Maintenance, error)) (health.Maintenance, error) {
 	ms := s.maintStore()
 	if ms == nil {
@@ -147,11 +149,13 @@ func (s *Service) changeMaintenance(ctx context.Context, id, by string,
 	if by = strings.TrimSpace(by); by == "" || len(by) > maxBy {
 		return health.Maintenance{}, Invalid("bad_by", "поле by пусто или длиннее 200 символов", "by is empty or longer than 200 characters")
 	}
-	m, err := change(ms, ctx, id, by, s.now())
+	now := s.now()
+	m, err := change(ms, ctx, id, by, now)
 	if err != nil {
 		return m, maintError(err)
 	}
 	s.maintChanged()
+	s.journalMaintenance(ctx, m, action, by, now)
 	return m, nil
 }
 
@@ -197,6 +201,21 @@ func (s *Service) PlannedIn(ctx context.Context, spans []health.Span) (map[strin
 		}
 	}
 	return out, nil
+}
+
+// journalMaintenance appends the window's change to the journal's chain
+// too; the store's audit already holds it, so a journal that is not told
+// is logged, and the use case stands.
+func (s *Service) journalMaintenance(ctx context.Context, m health.Maintenance, action, by string, at time.Time) {
+	jm, ok := s.journal.(interface {
+		RecordMaintenance(ctx context.Context, m health.Maintenance, action, by string, at time.Time) error
+	})
+	if !ok {
+		return
+	}
+	if err := jm.RecordMaintenance(ctx, m, action, by, at); err != nil {
+		s.log.Warn().Err(err).Str("maintenance", m.ID).Str("action", action).Msg("maintenance not recorded in the journal")
+	}
 }
 
 func (s *Service) maintStore() MaintenanceStore {

@@ -74,6 +74,12 @@ func TestMaintenanceWindows(t *testing.T) {
 	if e.svc.Planned("d2", h(10.5)) != "" {
 		t.Error("a cancelled window still holds")
 	}
+	// The journal's chain holds the declarations and the cancellation too.
+	for id, n := range map[string]int{w1.ID: 1, w3.ID: 2} {
+		if recs, err := e.jr.MaintenanceRecords(ctx, id); err != nil || len(recs) != n || recs[0].By != "Иванов" {
+			t.Errorf("journal records of %s: %+v %v", id, recs, err)
+		}
+	}
 
 	// Outages: d1 from 0.5 h to 2 h (1 h inside w1), d3 from 1 h to 1.5 h (inside w2, which counts).
 	s1 := e.outageAt("d1", h(0.5), h(2))
