@@ -63,6 +63,12 @@
 //   - desks of unknown state with no Since (daemon start, before the first
 //     snapshot) are counted from the first evaluation, not from the epoch.
 //
+// Desks off shift (outside their service schedule) or in planned
+// maintenance are quiet (Desk.OffShift, Desk.Planned): desk_down does not
+// hold for them (a firing one resolves, saying why), and hotline_short
+// leaves them out; while some are out, min_up is capped at the desks left,
+// and a hotline with no desk left is closed and raises nothing.
+//
 // A subject that leaves the Input (a desk taken out of service, a report no
 // longer listed) counts as "condition false" from then on and resolves
 // through the hold-down, with a wording that says so ("no longer monitored",

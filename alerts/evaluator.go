@@ -193,13 +193,23 @@ func (e *Evaluator) observe(r *Rule, now time.Time, in Input) []observation {
 }
 
 // hotlineShort: fewer than MinUp of the hotline's desks are up. A desk in
-// unknown state is not up.
+// unknown state is not up. Desks off shift or in planned maintenance are
+// left out; while some are, MinUp is capped at the desks left, and a
+// hotline with none left is closed: nothing holds.
 func hotlineShort(r *Rule, now time.Time, in Input) observation {
 	var c Counts
 	var upSince, notUpSince []time.Time
 	var refs []DeskRef
 	for _, d := range in.Desks {
 		if !slices.Contains(d.Hotlines, r.Hotline) {
+			continue
+		}
+		switch {
+		case d.Planned:
+			c.Planned++
+			continue
+		case d.OffShift:
+			c.OffShift++
 			continue
 		}
 		c.Total++
@@ -221,11 +231,14 @@ func hotlineShort(r *Rule, now time.Time, in Input) observation {
 		refs = append(refs, deskRef(d))
 	}
 	c.MinUp = r.MinUp
+	if c.OffShift+c.Planned > 0 {
+		c.MinUp = min(r.MinUp, c.Total)
+	}
 	o := observation{
 		subject: "hotline/" + r.Hotline,
 		known:   true,
-		cond:    c.Up < r.MinUp,
-		fine:    c.Up >= r.MinUp,
+		cond:    c.Up < c.MinUp,
+		fine:    c.Up >= c.MinUp,
 		tmpl:    Event{Hotline: r.Hotline, Desks: refs, Counts: &c},
 	}
 	// When did the count last cross MinUp? The desks that are not up have
@@ -236,11 +249,11 @@ func hotlineShort(r *Rule, now time.Time, in Input) observation {
 	slices.SortFunc(upSince, time.Time.Compare)
 	slices.SortFunc(notUpSince, time.Time.Compare)
 	if o.cond {
-		if k := c.Total - r.MinUp; k >= 0 {
+		if k := c.Total - c.MinUp; k >= 0 {
 			o.edge = notUpSince[k]
 		}
-	} else if r.MinUp > 0 {
-		o.edge = upSince[r.MinUp-1]
+	} else if c.MinUp > 0 {
+		o.edge = upSince[c.MinUp-1]
 	}
 	return o
 }
@@ -254,10 +267,12 @@ func deskDown(r *Rule, in Input) []observation {
 			continue
 		}
 		o := observation{subject: "desk/" + d.ID, edge: d.Since, tmpl: Event{Hotline: r.Hotline, Desks: []DeskRef{deskRef(d)}}}
-		switch d.State {
-		case StateDown:
+		switch {
+		case d.Planned || d.OffShift: // silenced: an episode ends, none begins
+			o.known, o.edge = true, time.Time{}
+		case d.State == StateDown:
 			o.known, o.cond = true, true
-		case StateUp:
+		case d.State == StateUp:
 			o.known, o.fine = true, true
 		}
 		out = append(out, o)
@@ -295,5 +310,12 @@ func deskRef(d Desk) DeskRef {
 	if !since.IsZero() {
 		since = since.UTC()
 	}
-	return DeskRef{ID: d.ID, Name: name, State: d.State, Cause: d.Cause, Since: since}
+	ref := DeskRef{ID: d.ID, Name: name, State: d.State, Cause: d.Cause, Since: since}
+	switch {
+	case d.Planned:
+		ref.Quiet = QuietPlanned
+	case d.OffShift:
+		ref.Quiet = QuietOffShift
+	}
+	return ref
 }

@@ -37,6 +37,11 @@ type Desk struct {
 	State    string    // up | down | unknown (the view: unknown while blind)
 	Since    time.Time // when State began; zero if not known
 	Cause    string    // health.Cause for down desks; optional
+	// OffShift: outside the desk's service schedule; Planned: inside a
+	// planned maintenance window. Either silences the desk: desk_down does
+	// not hold, and hotline_short leaves it out (see doc.go).
+	OffShift bool
+	Planned  bool
 }
 
 // ReportStatus is one quarterly report.
@@ -82,7 +87,15 @@ type DeskRef struct {
 	State string    `json:"state"`
 	Cause string    `json:"cause,omitempty"`
 	Since time.Time `json:"since,omitzero"`
+	// Quiet says why the desk raises nothing now: off_shift or planned.
+	Quiet string `json:"quiet,omitempty"`
 }
+
+// Why a desk is quiet (DeskRef.Quiet).
+const (
+	QuietOffShift = "off_shift"
+	QuietPlanned  = "planned"
+)
 
 // Counts are a hotline's desks at the time of a hotline_short event.
 type Counts struct {
@@ -90,5 +103,8 @@ type Counts struct {
 	Down    int `json:"down"`
 	Unknown int `json:"unknown"`
 	Total   int `json:"total"`
-	MinUp   int `json:"min_up"`
+	MinUp   int `json:"min_up"` // in force: capped at the desks on shift while some are off
+	// Desks of the hotline left out: off shift, or in planned maintenance.
+	OffShift int `json:"off_shift,omitempty"`
+	Planned  int `json:"planned,omitempty"`
 }

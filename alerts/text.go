@@ -24,6 +24,15 @@ func summarize(ev *Event, fine bool, loc *time.Location) (ru, en string) {
 				ru += fmt.Sprintf("; состояние %d АРМ неизвестно", c.Unknown)
 				en += fmt.Sprintf("; %d %s in unknown state", c.Unknown, plural(c.Unknown, "desk", "desks"))
 			}
+			if n := c.OffShift + c.Planned; n > 0 {
+				ru += fmt.Sprintf("; не учтены %d АРМ вне смены или на плановых работах", n)
+				en += fmt.Sprintf("; %d %s off shift or in planned maintenance not counted", n, plural(n, "desk", "desks"))
+			}
+			return ru, en
+		}
+		if c.Total == 0 && c.OffShift+c.Planned > 0 {
+			ru = fmt.Sprintf("Линия %s: на смене нет АРМ (вне смены или плановые работы), нехватка с %s по %s снята", ev.Hotline, at(ev.Since), at(ev.Until))
+			en = fmt.Sprintf("Hotline %s: no desk on shift (off shift or planned maintenance), shortage from %s to %s cleared", ev.Hotline, at(ev.Since), at(ev.Until))
 			return ru, en
 		}
 		ru = fmt.Sprintf("Линия %s: доступно %d АРМ из %d (минимум %d), нехватка с %s по %s устранена", ev.Hotline, c.Up, c.Total, c.MinUp, at(ev.Since), at(ev.Until))
@@ -51,6 +60,12 @@ func summarize(ev *Event, fine bool, loc *time.Location) (ru, en string) {
 		case fine:
 			ru = fmt.Sprintf("АРМ %s снова доступно с %s (было недоступно с %s)", labelRU, at(ev.Until), at(ev.Since))
 			en = fmt.Sprintf("Desk %s up again since %s (down since %s)", labelEN, at(ev.Until), at(ev.Since))
+		case d.Quiet == QuietPlanned:
+			ru = fmt.Sprintf("АРМ %s: тревога снята, начались плановые работы (было недоступно с %s)", labelRU, at(ev.Since))
+			en = fmt.Sprintf("Desk %s: alert cleared, planned maintenance began (down since %s)", labelEN, at(ev.Since))
+		case d.Quiet == QuietOffShift:
+			ru = fmt.Sprintf("АРМ %s: тревога снята, смена АРМ закончилась (было недоступно с %s)", labelRU, at(ev.Since))
+			en = fmt.Sprintf("Desk %s: alert cleared, the desk's shift is over (down since %s)", labelEN, at(ev.Since))
 		default:
 			ru = fmt.Sprintf("АРМ %s: тревога снята, АРМ больше не отслеживается (было недоступно с %s)", labelRU, at(ev.Since))
 			en = fmt.Sprintf("Desk %s: alert cleared, the desk is no longer monitored (down since %s)", labelEN, at(ev.Since))
@@ -104,6 +119,7 @@ var causes = map[string][2]string{
 	string(health.CauseMissing):      {"телефон не настроен на АТС", "phone not configured on the PBX"},
 	string(health.CausePBX):          {"АТС недоступна", "the PBX is down"},
 	string(health.CauseManual):       {"введено вручную", "entered manually"},
+	string(health.CauseComputer):     {"компьютер оператора не отвечает", "the operator's computer is not answering"},
 }
 
 // ruleKindNames describe rule kinds in e-mail bodies.

@@ -22,6 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"deskwatch/health"
+	"deskwatch/schedule"
 )
 
 // Token roles.
@@ -55,10 +56,13 @@ type Config struct {
 	SIP          SIPConfig           `yaml:"sip"`
 	Alerts       AlertsConfig        `yaml:"alerts"`
 	AccessLog    AccessLogConfig     `yaml:"access_log"`
+	// Schedules are the named service schedules desks may follow.
+	Schedules map[string]ScheduleConfig `yaml:"schedules"`
 
-	lines  map[string]int // field path -> YAML line, filled by Parse
-	blocks map[string]int // field path -> first line of a block scalar's text
-	loc    *time.Location // set by a successful Validate
+	lines  map[string]int                // field path -> YAML line, filled by Parse
+	blocks map[string]int                // field path -> first line of a block scalar's text
+	loc    *time.Location                // set by a successful Validate
+	scheds map[string]*schedule.Schedule // compiled by Validate
 }
 
 // ARIConfig is the connection to the Asterisk REST Interface. The password
@@ -110,6 +114,11 @@ type WorkstationConfig struct {
 	InServiceUntil *time.Time `yaml:"in_service_until"`
 	// Probe overrides the sip section's schedule for this desk's endpoints.
 	Probe *ProbeConfig `yaml:"probe"`
+	// Schedule names the desk's service schedule; empty: around the clock.
+	Schedule string `yaml:"schedule"`
+	// Computer is the operator's computer, probed by deskwatch: the desk is
+	// up only while it answers too.
+	Computer *ComputerConfig `yaml:"computer"`
 }
 
 // ProbeConfig is a desk's own SIP probe schedule; zero fields keep the
@@ -199,6 +208,9 @@ func (c *Config) setDefaults() {
 	c.SIP.setDefaults()
 	c.Alerts.setDefaults()
 	c.AccessLog.setDefaults()
+	for _, w := range c.Workstations {
+		w.Computer.setDefaults()
+	}
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID
@@ -245,6 +257,10 @@ func (c *Config) HealthWorkstations() []health.Workstation {
 			Name:      w.Name,
 			Hotlines:  append([]string(nil), w.Hotlines...),
 			Endpoints: append([]string(nil), w.Endpoints...),
+			Schedule:  w.Schedule,
+		}
+		if w.Computer != nil {
+			hw.Computer = w.Computer.Host
 		}
 		if w.InServiceFrom != nil {
 			hw.InServiceFrom = w.InServiceFrom.UTC()

@@ -33,6 +33,8 @@ func (c *Config) Validate() error {
 	v.httpLimits()
 	v.tls()
 	v.workstations(v.hotlines())
+	v.schedules()
+	v.computers()
 	eps := map[string]bool{}
 	for _, w := range v.c.Workstations {
 		for _, e := range w.Endpoints {

@@ -64,6 +64,14 @@ func Availability(period Interval, now time.Time, desks []DeskInput) Availabilit
 		return res
 	}
 	var fail, excl, unk, tmp, tmp2, shifts []Interval
+	// Desks on one schedule share its windows (report.Inputs): clip them
+	// to a window once, not once per desk.
+	type shiftKey struct {
+		first *Interval
+		n     int
+		win   Interval
+	}
+	clipped := map[shiftKey][]Interval{}
 	sums := map[string]float64{}
 	var total float64
 	for _, d := range desks {
@@ -90,7 +98,15 @@ func Availability(period Interval, now time.Time, desks []DeskInput) Availabilit
 		unk = clipNormalize(unk, append(unk[:0], d.Unknown...), win)
 		provided := win.End.Sub(win.Start)
 		if d.Schedule != nil {
-			shifts = clipNormalize(shifts, append(shifts[:0], d.Schedule...), win)
+			shifts = nil
+			if len(d.Schedule) > 0 {
+				k := shiftKey{&d.Schedule[0], len(d.Schedule), win}
+				var ok bool
+				if shifts, ok = clipped[k]; !ok {
+					shifts = clipNormalize(nil, append([]Interval(nil), d.Schedule...), win)
+					clipped[k] = shifts
+				}
+			}
 			if provided = measure(shifts); provided <= 0 {
 				continue // no shift in the period: not among the N
 			}

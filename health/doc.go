@@ -59,6 +59,28 @@
 // same instant, so the journal sees one incident, not N. When it answers
 // again each desk is decided from its endpoints' evidence.
 //
+// # The operator's computer (hostprobe)
+//
+// A desk may name its computer (Workstation.Computer): our probes (ICMP echo
+// or TCP connect, with their own hysteresis) report computer_up and
+// computer_down for the desk (Observation.Workstation, source computer).
+// The phones' verdict (below: any endpoint up) is fused with it:
+//
+//	phones                 computer       desk      why
+//	---------------------  -------------  --------  ---------------------------------------------
+//	any                    not watched    phones    as before
+//	down (phone's cause)   any            down      the phone's cause: calls are not routed there
+//	PBX down               any            down pbx  one incident for every desk, as before
+//	up                     up             up        the operator can take the call and see the case
+//	up                     down           down      cause computer, source computer: the phone
+//	                                                rings, but the operator cannot work
+//	up                     no verdict yet unknown   a phone alone is not enough once watched
+//	unknown                down           down      cause computer
+//	unknown                up or none     unknown
+//
+// A computer going down while the phone is already down changes nothing (one
+// span, the phone's cause); its return alone brings no desk up.
+//
 // A workstation is up if any of its endpoints is up (an operator can take
 // calls on any phone of the desk), down if all are down, unknown otherwise
 // (no evidence yet). Its cause is that of its first endpoint.

@@ -56,12 +56,13 @@ type endpoint struct {
 }
 
 type desk struct {
-	pbx   *pbxState
-	ws    Workstation
-	eps   []*endpoint
-	state State // last state decided from evidence: up, down, or unknown (never any)
-	cause Cause
-	since time.Time
+	pbx      *pbxState
+	ws       Workstation
+	eps      []*endpoint
+	computer computerState // with ws.Computer set
+	state    State         // last state decided from evidence: up, down, or unknown (never any)
+	cause    Cause
+	since    time.Time
 }
 
 // NewTracker builds a tracker for the configured workstations. Every desk
@@ -119,6 +120,8 @@ func (t *Tracker) Observe(o Observation) []Transition {
 	case KindSighted:
 		delete(t.blind, o.Source)
 		return nil
+	case KindComputerUp, KindComputerDown:
+		return t.observeComputer(o)
 	case KindPBXDown, KindPBXUp:
 		down := o.Kind == KindPBXDown
 		if down == t.pbx.down {
@@ -268,6 +271,7 @@ func (d *desk) decide(o Observation) []Transition {
 			cause = c
 		}
 	}
+	st, cause = d.withComputer(st, cause)
 	if st == d.state {
 		return nil
 	}
@@ -307,6 +311,9 @@ type DeskView struct {
 	// ProbeOnly: ARI is blind and the state rests on our SIP probes alone.
 	ProbeOnly bool
 	Endpoints []EndpointView
+	// Computer is the operator's computer as our probes see it (nil: not
+	// watched).
+	Computer *ComputerView
 }
 
 // View returns the desk's current view; ok is false for an unknown id.
@@ -329,6 +336,7 @@ func (t *Tracker) View(id string) (DeskView, bool) {
 		}
 		v.Endpoints = append(v.Endpoints, ev)
 	}
+	v.Computer = d.computerView()
 	if since, blind := t.blindSince(); blind {
 		if probed {
 			v.ProbeOnly = true // our own probes still see the desk

@@ -13,6 +13,8 @@ const (
 	SourceSIP     Source = "sip"
 	SourceManual  Source = "manual"
 	SourceMonitor Source = "monitor"
+	// SourceComputer: deskwatch's own probes of the operators' computers.
+	SourceComputer Source = "computer"
 )
 
 // Kind is what an observation says about an endpoint (or, for Blind and
@@ -45,19 +47,26 @@ const (
 	KindSighted Kind = "sighted"  // the source sees again; a snapshot follows or preceded it
 	KindPBXDown Kind = "pbx_down" // the PBX stopped answering our OPTIONS
 	KindPBXUp   Kind = "pbx_up"   // the PBX answers again
+
+	// Computer evidence (hostprobe), after its hysteresis: state changes of
+	// the operator's computer of Observation.Workstation.
+	KindComputerUp   Kind = "computer_up"   // it answers ping or TCP connect
+	KindComputerDown Kind = "computer_down" // silent for the configured misses
 )
 
 // Observation is one timestamped piece of evidence. At is the source's own
 // timestamp where it has one (ARI events carry it), else the time of receipt.
 type Observation struct {
-	Endpoint string // "PJSIP/op122-01"; empty for source-level kinds
-	Source   Source
-	Kind     Kind
-	At       time.Time
-	Contact  string        // contact URI where the evidence names one
-	Detail   string        // the raw status, e.g. "ContactStatusChange Removed"
-	Code     int           // SIP response code of a probe (0: none)
-	RTT      time.Duration // probe round trip (0: none)
+	Endpoint string // "PJSIP/op122-01"; empty for source-level and computer kinds
+	// Workstation is the desk of computer evidence (empty otherwise).
+	Workstation string
+	Source      Source
+	Kind        Kind
+	At          time.Time
+	Contact     string        // contact URI where the evidence names one
+	Detail      string        // the raw status, e.g. "ContactStatusChange Removed"
+	Code        int           // SIP response code of a probe (0: none)
+	RTT         time.Duration // probe round trip (0: none)
 	// Snapshot marks endpoint-level observations taken from a REST snapshot.
 	Snapshot bool
 	// Raced marks an event that reached us while the snapshot was being
@@ -101,6 +110,7 @@ const (
 	CauseMissing      Cause = "missing"      // endpoint not configured on the PBX
 	CausePBX          Cause = "pbx"          // the PBX itself is down
 	CauseManual       Cause = "manual"       // entered by a supervisor
+	CauseComputer     Cause = "computer"     // the operator's computer does not answer
 )
 
 // Workstation is an operator desk (АРМ) as configured.
@@ -112,6 +122,12 @@ type Workstation struct {
 	// Service window; zero From means "always", zero Until means "still in service".
 	InServiceFrom  time.Time
 	InServiceUntil time.Time
+	// Computer is the host of the operator's computer when deskwatch probes
+	// it ("": not watched): the desk is then up only while it answers too.
+	Computer string `json:",omitempty"`
+	// Schedule names the desk's service schedule ("": around the clock);
+	// left out of JSON when empty so report hashes of desks without one stay.
+	Schedule string `json:",omitempty"`
 }
 
 // Transition is a change of a workstation's known state, as decided by the

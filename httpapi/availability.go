@@ -21,6 +21,7 @@ type deskAvailDTO struct {
 	Di            float64  `json:"Di"`
 	Hotlines      []string `json:"hotlines"`
 	InServiceFrom *string  `json:"in_service_from,omitempty"`
+	Schedule      string   `json:"schedule,omitempty"` // provided_s is the service window ∩ this schedule
 }
 
 type groupDTO struct {
@@ -42,7 +43,7 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) {
 	sec := func(d time.Duration) float64 { return d.Seconds() }
 	desks := make([]deskAvailDTO, 0, len(res.Desks))
 	for _, d := range res.Desks {
-		desks = append(desks, deskAvailDTO{ID: d.ID, ProvidedS: sec(d.Provided), UnavailableS: sec(d.Unavailable), ExcludedS: sec(d.Excluded), UnknownS: sec(d.Unknown), Di: d.Di, Hotlines: s.desks[d.ID].Hotlines})
+		desks = append(desks, deskAvailDTO{ID: d.ID, ProvidedS: sec(d.Provided), UnavailableS: sec(d.Unavailable), ExcludedS: sec(d.Excluded), UnknownS: sec(d.Unknown), Di: d.Di, Hotlines: s.desks[d.ID].Hotlines, Schedule: s.desks[d.ID].Schedule})
 	}
 	hot := map[string]groupDTO{}
 	for h := range s.hotlines {

@@ -42,6 +42,7 @@ type entryDTO struct {
 	Actions           string      `json:"actions,omitempty"`
 	RecordedBy        string      `json:"recorded_by"`
 	History           []recordDTO `json:"history"`
+	Planned           []string    `json:"planned,omitempty"` // maintenance windows it falls in (плановые работы)
 }
 
 // recordDTO is one appended, hash-chained record.
@@ -57,7 +58,7 @@ type recordDTO struct {
 func toEntry(e journal.Entry) entryDTO {
 	out := entryDTO{ID: e.ID(), Label: e.Label(), Year: e.Year, Number: e.Number, Start: e.Start, Desks: e.Desks, Hotlines: e.Hotlines,
 		SpanIDs: e.SpanIDs, Cause: e.Cause, CauseNoted: e.CauseNoted, DetectedCause: string(e.DetectedCause), Manual: e.Manual, Detection: e.Detection,
-		Fault: e.Fault, ExclusionCategory: e.ExclusionCategory, ExclusionReason: e.ExclusionReason, Actions: e.Actions, RecordedBy: e.RecordedBy}
+		Fault: e.Fault, ExclusionCategory: e.ExclusionCategory, ExclusionReason: e.ExclusionReason, Actions: e.Actions, RecordedBy: e.RecordedBy, Planned: e.Planned}
 	if !e.End.IsZero() {
 		end := e.End
 		out.End = &end

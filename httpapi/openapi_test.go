@@ -18,7 +18,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
 		t.Fatalf("openapi.json: %v", err)
 	}
-	s := New(Options{Reports: nopReports{}, Journal: nopJournal{}, Access: &Access{Reader: nopAccess{}}})
+	s := New(Options{Reports: nopReports{}, Journal: nopJournal{}, Access: &Access{Reader: nopAccess{}}, Maintenance: nopMaintenance{}})
 	seen := map[string]bool{"GET /healthz": true}
 	for _, r := range s.routes {
 		op, ok := doc.Paths[r.path][strings.ToLower(r.method)]
@@ -43,3 +43,5 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 type nopReports struct{ Reports }
 type nopJournal struct{ Journal }
 type nopAccess struct{ AccessReader }
+type maintenanceUseCases = Maintenance // embedded under another name: Maintenance is also a method
+type nopMaintenance struct{ maintenanceUseCases }

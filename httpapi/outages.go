@@ -28,6 +28,10 @@ type outageDTO struct {
 	Note        string        `json:"note,omitempty"`
 	Excluded    bool          `json:"excluded"`
 	Exclusion   *exclusionDTO `json:"exclusion"`
+	// Planned: the outage overlaps planned maintenance (плановые работы),
+	// the windows listed.
+	Planned     bool     `json:"planned"`
+	Maintenance []string `json:"maintenance,omitempty"`
 }
 
 func toOutage(sp health.Span) outageDTO {
@@ -73,14 +77,25 @@ type outagePos struct {
 
 // pageOutages answers one page of the outages q selects.
 func (s *Server) pageOutages(w http.ResponseWriter, r *http.Request, q service.OutageQuery) {
+	var planned map[string][]string // the page's outages inside maintenance windows
 	servePage(s, w, r, "outages", func(after *outagePos, limit int) ([]health.Span, bool, error) {
 		var c *service.OutageCursor
 		if after != nil {
 			c = &service.OutageCursor{Start: time.UnixMilli(after.Start).UTC(), ID: after.ID}
 		}
-		return s.opt.Service.OutagesPage(r.Context(), q, c, limit)
+		spans, more, err := s.opt.Service.OutagesPage(r.Context(), q, c, limit)
+		if err == nil && s.opt.Maintenance != nil {
+			planned, err = s.opt.Maintenance.PlannedIn(r.Context(), spans)
+		}
+		return spans, more, err
 	}, func(sp health.Span) outagePos { return outagePos{sp.Start.UnixMilli(), sp.ID} },
-		func(sp health.Span) any { return toOutage(sp) })
+		func(sp health.Span) any {
+			o := toOutage(sp)
+			if m := planned[sp.ID]; len(m) > 0 {
+				o.Planned, o.Maintenance = true, m
+			}
+			return o
+		})
 }
 
 type manualBody struct {
@@ -147,6 +162,11 @@ func (s *Server) answerSpan(w http.ResponseWriter, r *http.Request, code int) fu
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, code, toOutage(sp))
+		out := []outageDTO{toOutage(sp)}
+		if err := s.markPlanned(r.Context(), []health.Span{sp}, out); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, code, out[0])
 	}
 }

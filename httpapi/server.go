@@ -88,6 +88,14 @@ type Options struct {
 	Logger zerolog.Logger
 	// Now reads "this year" and "this quarter so far" in requests.
 	Now func() time.Time
+	// OnShift, if set, says whether a desk is inside its service schedule
+	// at an instant (nil: every desk always is).
+	OnShift func(desk string, at time.Time) bool
+	// Maintenance serves /api/v1/maintenance and marks planned outages;
+	// nil disables both.
+	Maintenance Maintenance
+	// Computer, if set, gives a desk's last probe of its computer.
+	Computer func(desk string) (ProbeResult, bool)
 }
 
 // Server is the HTTP API.
@@ -170,6 +178,9 @@ func New(opt Options) *Server {
 			route{"POST", "/api/v1/reports/{period}/submit", roleSupervisor, s.submitReport})
 	}
 	s.routes = append(s.routes, s.accessRoutes()...)
+	if opt.Maintenance != nil {
+		s.routes = append(s.routes, s.maintenanceRoutes()...)
+	}
 	for _, rt := range s.routes {
 		mux.Handle(rt.method+" "+rt.path, s.logged(rt, s.auth(rt.role, rt.h)))
 	}

@@ -38,15 +38,19 @@ type probeDTO struct {
 }
 
 type workstationDTO struct {
-	ID        string        `json:"id"`
-	Name      string        `json:"name"`
-	Hotlines  []string      `json:"hotlines"`
-	State     string        `json:"state"`
-	Cause     string        `json:"cause,omitempty"`
-	Since     *string       `json:"since"`
-	ProbeOnly bool          `json:"probe_only,omitempty"` // ARI blind: the state rests on SIP probes
-	Warnings  []string      `json:"warnings,omitempty"`   // e.g. qualify_off
-	Endpoints []endpointDTO `json:"endpoints"`
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	Hotlines    []string      `json:"hotlines"`
+	State       string        `json:"state"`
+	Cause       string        `json:"cause,omitempty"`
+	Since       *string       `json:"since"`
+	ProbeOnly   bool          `json:"probe_only,omitempty"`  // ARI blind: the state rests on SIP probes
+	Schedule    string        `json:"schedule,omitempty"`    // the service schedule's name; absent: around the clock
+	OnShift     bool          `json:"on_shift"`              // inside its schedule now: off shift is neither up nor down
+	Maintenance string        `json:"maintenance,omitempty"` // the planned maintenance window holding now (плановые работы)
+	Warnings    []string      `json:"warnings,omitempty"`    // e.g. qualify_off
+	Computer    *computerDTO  `json:"computer,omitempty"`    // the operator's computer, when deskwatch probes it
+	Endpoints   []endpointDTO `json:"endpoints"`
 }
 
 func (s *Server) workstations(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +77,8 @@ func (s *Server) warnings() map[string][]string {
 // workstationDTO is one desk as the API shows it.
 func (s *Server) workstationDTO(v health.DeskView, warn map[string][]string) workstationDTO {
 	desk := s.desks[v.ID]
-	d := workstationDTO{ID: v.ID, Name: desk.Name, Hotlines: desk.Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Warnings: warn[v.ID], Endpoints: []endpointDTO{}}
+	d := workstationDTO{ID: v.ID, Name: desk.Name, Hotlines: desk.Hotlines, State: string(v.State), Since: rfc(v.Since), ProbeOnly: v.ProbeOnly, Warnings: warn[v.ID], Endpoints: []endpointDTO{},
+		Schedule: desk.Schedule, OnShift: s.opt.OnShift == nil || s.opt.OnShift(v.ID, s.opt.Now())}
 	if v.State == health.StateDown {
 		d.Cause = string(v.Cause)
 	}
@@ -92,5 +97,7 @@ func (s *Server) workstationDTO(v health.DeskView, warn map[string][]string) wor
 		}
 		d.Endpoints = append(d.Endpoints, ed)
 	}
+	d.Computer = s.computerDTO(v)
+	d.Maintenance = s.plannedNow(v.ID)
 	return d
 }

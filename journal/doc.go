@@ -85,6 +85,10 @@
 //	exclusion          {"span", "category", "reason", "by", "at"}: a span left out of the
 //	                   formula (footnote * of п.28); by and at: who set it and when
 //	exclusion_revoked  the same fields: the exclusion withdrawn
+//	maintenance        {"action", "window"}: a planned maintenance window declared, ended
+//	                   or cancelled (action declare | end | cancel), the window as it then
+//	                   stood, whether it counts and, if not, its category and reason; its
+//	                   entry field is the window's id (mw-N), which is no incident
 //
 // Records of one Ingest call follow the order of the spans' (start, cause,
 // ID); entry_closed records come at the end of each script call's batch

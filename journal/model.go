@@ -34,11 +34,12 @@ const (
 	KindNote             Kind = "note"              // a supervisor's cause, actions or fault
 	KindExclusion        Kind = "exclusion"         // a span was excluded from the formula
 	KindExclusionRevoked Kind = "exclusion_revoked" // a span's exclusion was withdrawn
+	KindMaintenance      Kind = "maintenance"       // planned maintenance declared, ended or cancelled
 )
 
 var kinds = map[Kind]bool{
 	KindEntryOpened: true, KindManual: true, KindSpanAdded: true, KindSpanClosed: true,
-	KindEntryClosed: true, KindNote: true, KindExclusion: true, KindExclusionRevoked: true,
+	KindEntryClosed: true, KindNote: true, KindExclusion: true, KindExclusionRevoked: true, KindMaintenance: true,
 }
 
 // Record is one link of the append-only chain. Hash is the SHA-256 of the
@@ -86,6 +87,11 @@ type Entry struct {
 	RecordedBy string // who noted it last; for an entry without notes, who opened it
 
 	History []Record // every record that touched it, in chain order
+
+	// Planned lists the maintenance windows the entry falls in (плановые
+	// работы); not in the chain: the service sets it when reading, from the
+	// windows' own audited record.
+	Planned []string
 }
 
 // ID is the entry's key: year and zero-padded number, "2026-0017".

@@ -10,6 +10,12 @@ import (
 	"deskwatch/health"
 )
 
+// Schedule gives the times a desk is provided within [from, to)
+// (*schedule.Schedule; report depends on health alone).
+type Schedule interface {
+	Windows(from, to time.Time) []health.Interval
+}
+
 // Inputs are everything a quarter's figures come from. The caller loads
 // them once (the availability API computes from the same), so building a
 // report does no I/O.
@@ -23,6 +29,13 @@ type Inputs struct {
 	// nil ProbeCovered: none).
 	Blind, ProbeBlind []health.Interval
 	ProbeCovered      func(desk string) bool
+	// Schedules by name, for the desks that name one (health.Workstation.
+	// Schedule): t_provided is their service window ∩ the schedule.
+	Schedules map[string]Schedule
+	// Maintenance are the planned windows overlapping the period: outages
+	// inside one that does not count are excluded with its category and
+	// reason (health.Uncounted).
+	Maintenance []health.Maintenance
 	// Journal lists the journal entries overlapping the period, oldest
 	// first; nil: the report carries no journal.
 	Journal []JournalRow
@@ -31,7 +44,34 @@ type Inputs struct {
 // Availability is the standard's indicator over period, counting time up
 // to at.
 func (in Inputs) Availability(period health.Interval, at time.Time) health.AvailabilityResult {
-	return health.Availability(period, at, health.Inputs(in.Desks, in.Spans, in.Blind, in.ProbeBlind, in.ProbeCovered))
+	desks := health.Inputs(in.Desks, in.Spans, in.Blind, in.ProbeBlind, in.ProbeCovered)
+	shifts := in.shifts(period)
+	for i, w := range in.Desks { // health.Inputs keeps the desks' order
+		if win, ok := shifts[w.Schedule]; ok {
+			desks[i].Schedule = win
+		}
+		desks[i].Spans = health.Uncounted(w, desks[i].Spans, in.Maintenance)
+	}
+	return health.Availability(period, at, desks)
+}
+
+// shifts are the windows of every schedule a desk names, over period, by
+// name: computed once per schedule, shared by its desks.
+func (in Inputs) shifts(period health.Interval) map[string][]health.Interval {
+	out := map[string][]health.Interval{}
+	for _, w := range in.Desks {
+		if _, done := out[w.Schedule]; done || w.Schedule == "" {
+			continue
+		}
+		if s, ok := in.Schedules[w.Schedule]; ok && s != nil {
+			win := s.Windows(period.Start, period.End)
+			if win == nil {
+				win = []health.Interval{} // no shift at all: not among the N
+			}
+			out[w.Schedule] = win
+		}
+	}
+	return out
 }
 
 // Build computes the quarter's report as of at. The inputs hash covers
@@ -56,6 +96,7 @@ func Build(q health.Quarter, loc *time.Location, at time.Time, in Inputs) *Repor
 		r.Exclusions = append(r.Exclusions, ExclusionRow{SpanID: s.ID, Workstation: s.Workstation, Start: s.Start, End: s.End, Counted: d,
 			Category: s.Exclusion.Category, Reason: s.Exclusion.Reason, By: s.Exclusion.By, At: s.Exclusion.At})
 	}
+	r.Exclusions = append(r.Exclusions, in.plannedExclusions(measured)...)
 	slices.SortFunc(r.Exclusions, func(a, b ExclusionRow) int { return a.Start.Compare(b.Start) })
 	// Coverage: the unmonitored time of the desks least covered.
 	shown := in.Blind
@@ -66,12 +107,12 @@ func Build(q health.Quarter, loc *time.Location, at time.Time, in Inputs) *Repor
 		r.Coverage.Unknown += iv.End.Sub(iv.Start)
 	}
 	r.Coverage.Intervals = shown
-	r.InputsHash = inputsHash(q, in.Desks, in.Spans, shown, in.Journal, res.Measured)
+	r.InputsHash = inputsHash(q, in.Desks, in.Spans, shown, in.Journal, res.Measured, in.shifts(res.Measured), in.Maintenance)
 	return r
 }
 
 // inputsHash is SHA-256 over a canonical JSON of the inputs, spans sorted by id.
-func inputsHash(q health.Quarter, desks []health.Workstation, spans []health.Span, blind []health.Interval, journal []JournalRow, measured health.Interval) string {
+func inputsHash(q health.Quarter, desks []health.Workstation, spans []health.Span, blind []health.Interval, journal []JournalRow, measured health.Interval, shifts map[string][]health.Interval, maint []health.Maintenance) string {
 	spans = slices.Clone(spans)
 	slices.SortFunc(spans, func(a, b health.Span) int {
 		if a.ID < b.ID {
@@ -82,7 +123,9 @@ func inputsHash(q health.Quarter, desks []health.Workstation, spans []health.Spa
 		return 0
 	})
 	// A quarter still running changes with every second; once it is over
-	// the measured end is fixed and only real changes move the hash.
+	// the measured end is fixed and only real changes move the hash. A
+	// changed schedule changes the figures, so its windows are hashed too
+	// (left out when no desk has one, so older hashes stay).
 	b, _ := json.Marshal(struct {
 		Q        string
 		Measured health.Interval
@@ -90,7 +133,9 @@ func inputsHash(q health.Quarter, desks []health.Workstation, spans []health.Spa
 		Spans    []health.Span
 		Blind    []health.Interval
 		Journal  []JournalRow
-	}{q.String(), measured, desks, spans, blind, journal})
+		Shifts   map[string][]health.Interval `json:",omitempty"`
+		Maint    []health.Maintenance         `json:",omitempty"`
+	}{q.String(), measured, desks, spans, blind, journal, shifts, maint})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

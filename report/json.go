@@ -61,6 +61,7 @@ type jsonDesk struct {
 	Hotlines           []string `json:"hotlines"`
 	InServiceFrom      *string  `json:"in_service_from"`
 	InServiceUntil     *string  `json:"in_service_until"`
+	Schedule           string   `json:"schedule,omitempty"` // its name; absent: around the clock
 	ProvidedSeconds    float64  `json:"provided_seconds"`
 	UnavailableSeconds float64  `json:"unavailable_seconds"`
 	ExcludedSeconds    float64  `json:"excluded_seconds"`
@@ -145,7 +146,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		d := &r.Desks[i]
 		return jsonDesk{
 			ID: d.ID, Name: d.Name, Hotlines: orEmpty(d.Hotlines),
-			InServiceFrom: ts(d.InServiceFrom), InServiceUntil: ts(d.InServiceUntil),
+			InServiceFrom: ts(d.InServiceFrom), InServiceUntil: ts(d.InServiceUntil), Schedule: d.Schedule,
 			ProvidedSeconds: d.Provided.Seconds(), UnavailableSeconds: d.Unavailable.Seconds(),
 			ExcludedSeconds: d.Excluded.Seconds(), UnknownSeconds: d.Unknown.Seconds(), Di: d.Di,
 		}
@@ -253,7 +254,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	for _, d := range doc.Desks {
 		r.Desks = append(r.Desks, DeskRow{
 			ID: d.ID, Name: d.Name, Hotlines: d.Hotlines,
-			InServiceFrom: tm(d.InServiceFrom), InServiceUntil: tm(d.InServiceUntil),
+			InServiceFrom: tm(d.InServiceFrom), InServiceUntil: tm(d.InServiceUntil), Schedule: d.Schedule,
 			Provided: seconds(d.ProvidedSeconds), Unavailable: seconds(d.UnavailableSeconds),
 			Excluded: seconds(d.ExcludedSeconds), Unknown: seconds(d.UnknownSeconds), Di: d.Di,
 		})

@@ -41,6 +41,7 @@ type labels struct {
 	pdfDeskCols, pdfExclusionCols, pdfJournalCols    []string
 	pdfIntervalCols                                  []string
 	inServiceFrom, inServiceUntil, inServiceAlways   string
+	scheduleLabel, aroundTheClock                    string
 	noExclusions, noJournal, noBlind, blindIntervals string
 	coverageText                                     func(total string) string
 	treatments                                       map[string]string
@@ -97,14 +98,14 @@ var ru = labels{
 	indD:       "Обеспечение бесперебойной работы автоматизированных рабочих мест (D)*",
 	unitPieces: "ед.", unitPercent: "%",
 	formula: "D = ΣDi / N;  Di = (t_предоставления − t_недоступности) / t_предоставления × 100 %, где " +
-		"t_предоставления — общее время функционирования АРМ в отчётном периоде (с учётом ввода в работу и " +
-		"вывода из работы), t_недоступности — общее время, в течение которого зафиксирован сбой в работе АРМ.",
+		"t_предоставления — общее время функционирования АРМ в отчётном периоде (с учётом ввода в работу, " +
+		"вывода из работы и графика работы АРМ), t_недоступности — общее время, в течение которого зафиксирован сбой в работе АРМ.",
 	footnote:    "* При расчёте не учитываются сбои в работе, произошедшие не по вине учреждения (раздел 3).",
 	secHotlines: "По линиям", colHotline: "Линия", colHotlineN: "Количество АРМ (N)", colHotlineD: "D, %",
 
 	key: "Показатель", value: "Значение",
 	deskCols: []string{"АРМ", "Наименование", "Линии", "В работе с", "В работе по",
-		"t_предоставления, с", "t_недоступности, с", "Исключено*, с", "Нет данных мониторинга, с", "Di, %"},
+		"t_предоставления, с", "t_недоступности, с", "Исключено*, с", "Нет данных мониторинга, с", "Di, %", "График"},
 	exclusionCols: []string{"ID сбоя", "АРМ", "Начало", "Окончание", "В отчётном периоде, с",
 		"Категория", "Основание", "Исключил", "Дата исключения"},
 	journalCols: []string{"№", "Начало", "Окончание", "АРМ", "Линии", "Причина", "Обнаружение",
@@ -127,6 +128,7 @@ var ru = labels{
 	pdfJournalCols: []string{"№", "Начало", "Окончание", "АРМ", "Линии", "Причина / обнаружение",
 		"Вина", "Исключение: категория, основание", "Принятые меры", "Записал"},
 	inServiceFrom: "с ", inServiceUntil: "по ", inServiceAlways: "весь период",
+	scheduleLabel: "график: ", aroundTheClock: "круглосуточно",
 	noExclusions: "Исключённых сбоев нет.", noJournal: "Записей в журнале за квартал нет.",
 	noBlind: "Перерывов мониторинга не было.", blindIntervals: "Интервалы без мониторинга",
 	coverageText: func(total string) string {
@@ -170,8 +172,9 @@ var ru = labels{
 		"missing":      "АРМ не настроен на АТС",
 		"pbx":          "АТС недоступна",
 		"manual":       "внесено вручную",
+		"computer":     "компьютер оператора не отвечает",
 	},
-	detections: map[string]string{"ari": "АТС (ARI)", "sip": "SIP-проверка", "manual": "вручную"},
+	detections: map[string]string{"ari": "АТС (ARI)", "sip": "SIP-проверка", "manual": "вручную", "computer": "проверка компьютера"},
 }
 
 var en = labels{
@@ -215,14 +218,14 @@ var en = labels{
 	indD:       "Uninterrupted operation of the automated workstations (D)*",
 	unitPieces: "pcs", unitPercent: "%",
 	formula: "D = ΣDi / N;  Di = (t_provided − t_unavailable) / t_provided × 100 %, where t_provided " +
-		"(t_предоставления) is the time the workstation was in service in the period and t_unavailable " +
+		"(t_предоставления) is the time the workstation was in service in the period (within its schedule) and t_unavailable " +
 		"(t_недоступности) the time during which a failure of it was recorded.",
 	footnote:    "* Failures that happened through no fault of the institution are not counted (section 3).",
 	secHotlines: "By hotline", colHotline: "Hotline", colHotlineN: "Workstations (N)", colHotlineD: "D, %",
 
 	key: "Item", value: "Value",
 	deskCols: []string{"Workstation", "Name", "Hotlines", "In service from", "In service until",
-		"t_provided, s", "t_unavailable, s", "Excluded*, s", "Not monitored, s", "Di, %"},
+		"t_provided, s", "t_unavailable, s", "Excluded*, s", "Not monitored, s", "Di, %", "Schedule"},
 	exclusionCols: []string{"Failure ID", "Workstation", "Start", "End", "Within the period, s",
 		"Category", "Reason", "Excluded by", "Excluded at"},
 	journalCols: []string{"No.", "Start", "End", "Workstations", "Hotlines", "Cause", "Detected by",
@@ -245,6 +248,7 @@ var en = labels{
 	pdfJournalCols: []string{"No.", "Start", "End", "Workstations", "Hotlines", "Cause / detected by",
 		"Fault", "Exclusion: category, reason", "Actions taken", "Recorded by"},
 	inServiceFrom: "from ", inServiceUntil: "until ", inServiceAlways: "whole period",
+	scheduleLabel: "schedule: ", aroundTheClock: "around the clock",
 	noExclusions: "No failures were excluded.", noJournal: "The journal has no entries for the quarter.",
 	noBlind: "Monitoring had no gaps.", blindIntervals: "Intervals without monitoring",
 	coverageText: func(total string) string {
@@ -288,8 +292,9 @@ var en = labels{
 		"missing":      "not configured on the PBX",
 		"pbx":          "PBX down",
 		"manual":       "entered by hand",
+		"computer":     "the operator's computer not answering",
 	},
-	detections: map[string]string{"ari": "PBX (ARI)", "sip": "SIP probe", "manual": "by hand"},
+	detections: map[string]string{"ari": "PBX (ARI)", "sip": "SIP probe", "manual": "by hand", "computer": "computer probe"},
 }
 
 // word returns the label of a code, or the code itself when it has none.
@@ -298,4 +303,12 @@ func word(m map[string]string, code string) string {
 		return s
 	}
 	return code
+}
+
+// scheduleName is a desk's schedule as the report prints it.
+func scheduleName(l *labels, name string) string {
+	if name == "" {
+		return l.aroundTheClock
+	}
+	return name
 }

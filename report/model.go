@@ -71,9 +71,10 @@ type HotlineRow struct {
 type DeskRow struct {
 	ID, Name       string
 	Hotlines       []string
-	InServiceFrom  time.Time // zero: unbounded
-	InServiceUntil time.Time // zero: unbounded
-	Provided       time.Duration
+	InServiceFrom  time.Time     // zero: unbounded
+	InServiceUntil time.Time     // zero: unbounded
+	Schedule       string        // the service schedule's name; empty: around the clock
+	Provided       time.Duration // t_provided: the service window ∩ the schedule
 	Unavailable    time.Duration
 	Excluded       time.Duration
 	Unknown        time.Duration
@@ -155,6 +156,7 @@ func FromAvailability(q health.Quarter, loc *time.Location, res health.Availabil
 			row.Hotlines = slices.Clone(w.Hotlines)
 			row.InServiceFrom = w.InServiceFrom
 			row.InServiceUntil = w.InServiceUntil
+			row.Schedule = w.Schedule
 		}
 		r.Desks = append(r.Desks, row)
 	}

@@ -73,7 +73,7 @@ func (p *pdfWriter) indicators() {
 func (p *pdfWriter) desks() {
 	r, l := p.r, p.l
 	p.section(l.secDesks)
-	t := pdfTable{weights: []float64{23, 14, 22, 26.5, 26.5, 26.5, 26.5, 15}, aligns: "LLLRRRRR",
+	t := pdfTable{weights: []float64{21, 13, 28, 26.5, 26.5, 26.5, 26.5, 15}, aligns: "LLLRRRRR",
 		size: pdfTableSize, header: l.pdfDeskCols}
 	p.table(t, len(r.Desks), func(i int, b []string) []string {
 		d := &r.Desks[i]
@@ -85,8 +85,9 @@ func (p *pdfWriter) desks() {
 
 func (p *pdfWriter) service(d *DeskRow) string {
 	l := p.l
+	sched := l.scheduleLabel + scheduleName(l, d.Schedule)
 	if d.InServiceFrom.IsZero() && d.InServiceUntil.IsZero() {
-		return l.inServiceAlways
+		return l.inServiceAlways + "\n" + sched
 	}
 	var parts []string
 	if !d.InServiceFrom.IsZero() {
@@ -95,7 +96,7 @@ func (p *pdfWriter) service(d *DeskRow) string {
 	if !d.InServiceUntil.IsZero() {
 		parts = append(parts, l.inServiceUntil+l.at(d.InServiceUntil, p.loc, ""))
 	}
-	return strings.Join(parts, "\n")
+	return strings.Join(append(parts, sched), "\n")
 }
 
 func (p *pdfWriter) exclusions() {

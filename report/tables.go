@@ -96,12 +96,12 @@ func (r *Report) sheets(l *labels) []sheet {
 					return append(b, textCell(h.Number), intCell(h.N), pctCell(h.D))
 				}},
 		}},
-		{name: l.sheetDesks, widths: []float64{16, 30, 12, 20, 20, 18, 18, 16, 18, 12}, blocks: []block{
+		{name: l.sheetDesks, widths: []float64{16, 30, 12, 20, 20, 18, 18, 16, 18, 12, 18}, blocks: []block{
 			{header: l.deskCols, n: len(r.Desks), row: func(i int, b []cell) []cell {
 				d := &r.Desks[i]
 				return append(b, textCell(d.ID), textCell(d.Name), listCell(d.Hotlines),
 					timeOrText(d.InServiceFrom, ""), timeOrText(d.InServiceUntil, ""),
-					secCell(d.Provided), secCell(d.Unavailable), secCell(d.Excluded), secCell(d.Unknown), pctCell(d.Di))
+					secCell(d.Provided), secCell(d.Unavailable), secCell(d.Excluded), secCell(d.Unknown), pctCell(d.Di), textCell(scheduleName(l, d.Schedule)))
 			}},
 		}},
 		{name: l.sheetExclusions, widths: []float64{22, 16, 20, 20, 16, 28, 50, 20, 20}, blocks: []block{

@@ -21,7 +21,10 @@ func (s *Service) JournalEntries(ctx context.Context, from, to time.Time) ([]jou
 		return nil, errNoJournal
 	}
 	es, err := s.journal.Entries(ctx, from, to)
-	return es, classify(err)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return es, s.markPlanned(ctx, es)
 }
 
 // JournalEntry is one entry by its year and number.
@@ -30,7 +33,11 @@ func (s *Service) JournalEntry(ctx context.Context, year, number int) (journal.E
 		return journal.Entry{}, errNoJournal
 	}
 	e, err := s.journal.Entry(ctx, year, number)
-	return e, classify(err)
+	if err != nil {
+		return e, classify(err)
+	}
+	one := []journal.Entry{e}
+	return one[0], s.markPlanned(ctx, one)
 }
 
 // AddNote appends a supervisor's cause, actions or fault to an entry (nil
@@ -66,11 +73,16 @@ func (s *Service) journalRows(ctx context.Context, p health.Interval) ([]report.
 	if err != nil {
 		return nil, classify(err)
 	}
+	if err := s.markPlanned(ctx, es); err != nil {
+		return nil, err
+	}
 	rows := make([]report.JournalRow, 0, len(es))
 	for _, e := range slices.Backward(es) {
-		rows = append(rows, report.JournalRow{Number: e.Number, Start: e.Start, End: e.End, Desks: e.Desks, Hotlines: e.Hotlines,
+		row := report.JournalRow{Number: e.Number, Start: e.Start, End: e.End, Desks: e.Desks, Hotlines: e.Hotlines,
 			Cause: e.Cause, Detection: e.Detection, Fault: e.Fault, ExclusionCategory: e.ExclusionCategory, Reason: e.ExclusionReason,
-			Actions: e.Actions, RecordedBy: e.RecordedBy})
+			Actions: e.Actions, RecordedBy: e.RecordedBy}
+		s.plannedRow(&row, e.Planned)
+		rows = append(rows, row)
 	}
 	return rows, nil
 }

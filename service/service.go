@@ -16,6 +16,7 @@ import (
 	"deskwatch/health"
 	"deskwatch/journal"
 	"deskwatch/report"
+	"deskwatch/schedule"
 	"deskwatch/store"
 )
 
@@ -58,8 +59,11 @@ type Options struct {
 	// ProbeCovered, if set, says which desks our SIP probes watch: ARI's
 	// blindness is not unmonitored time for them (see health.Inputs).
 	ProbeCovered func(desk string) bool
-	Now          func() time.Time // nil: time.Now
-	Logger       zerolog.Logger
+	// Schedules by name, for the desks that name one: t_provided is the
+	// service window ∩ the schedule (nil: every desk around the clock).
+	Schedules map[string]*schedule.Schedule
+	Now       func() time.Time // nil: time.Now
+	Logger    zerolog.Logger
 }
 
 // Service runs the use cases. It is safe for concurrent use.
@@ -71,6 +75,8 @@ type Service struct {
 	store    Store
 	journal  Journal
 	covered  func(desk string) bool
+	scheds   map[string]*schedule.Schedule
+	maint    maintCache
 	clock    func() time.Time
 	log      zerolog.Logger
 }
@@ -78,7 +84,7 @@ type Service struct {
 // New returns a Service over the configured desks.
 func New(opt Options) *Service {
 	s := &Service{desks: opt.Workstations, byID: map[string]health.Workstation{}, hotlines: map[string][]string{},
-		loc: opt.Location, store: opt.Store, journal: opt.Journal, covered: opt.ProbeCovered, clock: opt.Now, log: opt.Logger}
+		loc: opt.Location, store: opt.Store, journal: opt.Journal, covered: opt.ProbeCovered, scheds: opt.Schedules, clock: opt.Now, log: opt.Logger}
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
@@ -113,10 +119,16 @@ func (s *Service) Availability(ctx context.Context, period health.Interval) (hea
 // blind time and (with probes) the probes' own blind time. Reports add the
 // journal.
 func (s *Service) load(ctx context.Context, p health.Interval) (report.Inputs, error) {
-	in := report.Inputs{Desks: s.desks, ProbeCovered: s.covered}
+	in := report.Inputs{Desks: s.desks, ProbeCovered: s.covered, Schedules: map[string]report.Schedule{}}
+	for name, sc := range s.scheds {
+		in.Schedules[name] = sc
+	}
 	var err error
 	if in.Spans, err = s.store.Spans(ctx, store.SpanQuery{From: p.Start, To: p.End}); err != nil {
 		return in, classify(err)
+	}
+	if in.Maintenance, err = s.maintenanceOf(ctx, p); err != nil {
+		return in, err
 	}
 	if in.Blind, err = s.store.BlindOf(ctx, p.Start, p.End); err != nil {
 		return in, classify(err)

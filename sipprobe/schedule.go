@@ -1,29 +1,13 @@
 package sipprobe
 
-import (
-	"hash/fnv"
-	"time"
+import "deskwatch/internal/probegrid"
+
+// phaseOf and slotAfter place each target on its grid (probegrid): probes
+// of many targets are spread over the interval, and keep their slots.
+var (
+	phaseOf   = probegrid.Phase
+	slotAfter = probegrid.SlotAfter
 )
-
-// phaseOf gives every target a fixed offset inside its interval, so that
-// probes of many targets are spread over the interval instead of firing on
-// one tick, and a target keeps its slot across restarts.
-func phaseOf(key string, interval time.Duration) time.Duration {
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	return time.Duration(h.Sum64() % uint64(interval))
-}
-
-// slotAfter returns the first instant strictly after now that lies on the
-// target's grid {phase + k·interval} (absolute Unix time).
-func slotAfter(now time.Time, phase, interval time.Duration) time.Time {
-	n := now.UnixNano() - int64(phase)
-	k := n / int64(interval)
-	if n < 0 && n%int64(interval) != 0 {
-		k-- // floor division
-	}
-	return time.Unix(0, (k+1)*int64(interval)+int64(phase))
-}
 
 // queue is a min-heap of targets by due time (container/heap.Interface).
 type queue []*target

@@ -55,7 +55,8 @@ func (a *alertInput) input() alerts.Input {
 		if (!w.InServiceFrom.IsZero() && now.Before(w.InServiceFrom)) || (!w.InServiceUntil.IsZero() && !now.Before(w.InServiceUntil)) {
 			continue // not in service: no alert
 		}
-		in.Desks = append(in.Desks, alerts.Desk{ID: v.ID, Name: w.Name, Hotlines: w.Hotlines, State: string(v.State), Since: v.Since, Cause: string(v.Cause)})
+		in.Desks = append(in.Desks, alerts.Desk{ID: v.ID, Name: w.Name, Hotlines: w.Hotlines, State: string(v.State), Since: v.Since, Cause: string(v.Cause),
+			OffShift: !c.rs.OnShift(v.ID, now), Planned: c.rs.Planned(v.ID, now) != ""})
 	}
 	for _, since := range a.mon.Blind() {
 		if !in.Blind || since.Before(in.BlindSince) {

@@ -41,6 +41,8 @@ type harness struct {
 	listen    string       // the API's address after the first start: a restart keeps it
 	reload    reloader     // reloads of the daemon, if a test sets it
 	clock     atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
+	// deskYAML adds keys to a desk's flow mapping (", schedule: day").
+	deskYAML map[string]string
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -120,6 +122,7 @@ http:
 		if from, ok := h.inService[p]; ok {
 			svc = ", in_service_from: " + from
 		}
+		svc += h.deskYAML[p]
 		fmt.Fprintf(&b, "  - {id: %s, name: \"АРМ %s\", hotlines: [\"%s\"], endpoints: [\"PJSIP/%s\"]%s}\n", p, p, line, p, svc)
 	}
 	b.WriteString(h.extraYAML)

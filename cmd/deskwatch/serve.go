@@ -21,6 +21,7 @@ import (
 	"deskwatch/ari"
 	"deskwatch/config"
 	"deskwatch/health"
+	"deskwatch/hostprobe"
 	"deskwatch/httpapi"
 	"deskwatch/internal/httplimit"
 	"deskwatch/internal/monitor"
@@ -77,21 +78,23 @@ type Daemon struct {
 	cfg *config.Config
 	log zerolog.Logger
 
-	rdb      redis.UniversalClient
-	st       *store.Store
-	persist  *store.PersistenceCheck // warns when Redis keeps nothing on disk
-	ari      ariConn
-	hub      *httpapi.Hub
-	mon      *monitor.Monitor
-	sip      *probing  // nil without sip.enabled
-	probes   sipProbes // sip, or noProbes
-	qualify  *qualify.Checker
-	journal  *journal.Journal
-	alerts   *alerts.Runner
-	alertIn  *alertInput
-	systemd  *sdnotify.Notifier // no-op outside systemd
-	reloaded reloads            // where reloads come from, and how they went
-	access   *accesslog.Log     // who read personal data; stopAccess ends its writer
+	rdb       redis.UniversalClient
+	st        *store.Store
+	persist   *store.PersistenceCheck // warns when Redis keeps nothing on disk
+	ari       ariConn
+	hub       *httpapi.Hub
+	mon       *monitor.Monitor
+	sip       *probing  // nil without sip.enabled
+	probes    sipProbes // sip, or noProbes
+	qualify   *qualify.Checker
+	journal   *journal.Journal
+	alerts    *alerts.Runner
+	alertIn   *alertInput
+	systemd   *sdnotify.Notifier // no-op outside systemd
+	reloaded  reloads            // where reloads come from, and how they went
+	access    *accesslog.Log     // who read personal data; stopAccess ends its writer
+	shifts    *shiftWatch        // pushes desks going on and off shift to the board
+	computers *hostprobe.Prober  // nil when no desk names a computer
 
 	accessRDB  redis.UniversalClient
 	stopAccess context.CancelFunc
@@ -150,6 +153,12 @@ func (d *Daemon) build() error {
 		}
 		d.probes = d.sip
 	}
+	if d.computers, err = newComputers(cfg, d.logger("hostprobe")); err != nil {
+		return fmt.Errorf("computers: %w", err)
+	}
+	if d.computers, err = newComputers(cfg, d.logger("hostprobe")); err != nil {
+		return fmt.Errorf("computers: %w", err)
+	}
 	// Contacts Asterisk binds reach the probes through the monitor's loop.
 	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: d.st, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact})
 	d.qualify = qualify.New(qualify.Options{Reader: &d.ari, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
@@ -170,12 +179,16 @@ func (d *Daemon) build() error {
 	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), &d.ari, d.mon, d.alerts, d.persist, d.access,
 		metrics.Func(d.reloaded.metrics), metrics.Func(func() []metrics.Metric { return renderMetrics(&d.renders) }),
 		metrics.Func(func() []metrics.Metric { return d.quarter.Load().(metrics.Collector).Metrics() })}
+	if d.computers != nil {
+		d.collectors = append(d.collectors, computerMetrics{d.computers})
+	}
 	if d.sip != nil {
 		d.collectors = append(d.collectors, d.sip.p)
 		if d.sip.canary != nil {
 			d.collectors = append(d.collectors, d.sip.canary)
 		}
 	}
+	d.shifts = &shiftWatch{desks: wss, scheds: cfg.CompiledSchedules(), onShift: svc.OnShift, publish: d.hub.PublishDesks, now: time.Now}
 	return d.listen(svc, wss)
 }
 
@@ -206,7 +219,7 @@ func endpointDesks(wss []health.Workstation) map[string]string {
 // newService builds the use cases (shared by the daemon and the CLI).
 func newService(cfg *config.Config, st *store.Store, jr *journal.Journal, log zerolog.Logger) *service.Service {
 	return service.New(service.Options{Workstations: cfg.HealthWorkstations(), Location: cfg.Location(), Store: st, Journal: jr,
-		ProbeCovered: probeCovered(cfg), Logger: log})
+		ProbeCovered: probeCovered(cfg), Schedules: cfg.CompiledSchedules(), Logger: log})
 }
 
 // newAPI builds the API over the service from cfg (at start and on every
@@ -221,6 +234,7 @@ func (d *Daemon) newAPI(cfg *config.Config, svc *service.Service, wss []health.W
 		Service: svc, Journal: svc, Reports: svc, RenderCache: svc, Renders: &d.renders,
 		Live: d.mon, ARI: &d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
 		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, Access: d.accessAPI(),
+		OnShift: svc.OnShift, Computer: computerResult(d.computers), Maintenance: svc,
 		Logger: d.logger("http"),
 	})
 }
@@ -283,9 +297,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
 	mon, probe, jr, st, srv, ln := d.mon, d.sip, d.journal, d.st, d.srv, d.ln
 	d.startAccess(wg)
-	wg.Add(6)
+	wg.Add(7)
 	go func() { defer wg.Done(); d.qualify.Run(ctx) }()
 	go func() { defer wg.Done(); d.persist.Run(ctx) }()
+	go func() { defer wg.Done(); d.shifts.run(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
@@ -310,6 +325,10 @@ func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 	}()
 	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
 	d.ari.run(ctx, wg, mon.Input(), errc)
+	if d.computers != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = d.computers.Run(ctx, mon.Input()) }() // ends with ctx
+	}
 	if probe != nil {
 		wg.Add(1)
 		go func() {

@@ -19,12 +19,7 @@ import (
 // browser's console is checked when the test ends.
 func liveBoard(t *testing.T, phones ...string) (*harness, *browser) {
 	t.Helper()
-	h := newHarness(t, phones...)
-	registerAll(t, h)
-	h.start()
-	for _, p := range phones {
-		h.waitFor(p+" up", func() bool { return h.desk(p).State == "up" })
-	}
+	h := liveDaemon(t, phones...)
 	b := newBrowser(t, 1280, 800)
 	t.Cleanup(b.checkConsole)
 	b.open(h.api + "/")

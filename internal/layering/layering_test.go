@@ -24,7 +24,9 @@ var allowed = map[string][]string{
 
 	// Adapters and domain packages.
 	"ari":                {"health", "metrics"},
-	"sipprobe":           {"health", "metrics", "internal/sipua"},
+	"sipprobe":           {"health", "metrics", "internal/sipua", "internal/probegrid"},
+	"hostprobe":          {"health", "internal/probegrid"},
+	"internal/probegrid": {},
 	"sipcanary":          {"metrics", "internal/sipua"},
 	"internal/sipua":     {},
 	"store":              {"health", "spanindex", "metrics"},

@@ -11,6 +11,7 @@ import { setConn, showStreamBanner, watchdog } from './stream.js';
 import { TOKEN_KEY, tryLogin, logout, sessionEnded } from './session.js';
 import { showTab, tabFromHash } from './tabs.js';
 import { fillSelects, submitExclude, submitRevoke, submitManual } from './forms.js';
+import { fillScope, toggleCategory, loadMaintenance, submitMaintenance } from './maintenance.js';
 import { loadOutages, renderOutages } from './outages.js';
 import { loadQuarter, renderQuarter, renderTimeline, checkReports } from './quarter.js';
 
@@ -68,6 +69,9 @@ function init() {
   $('#q-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadQuarter(); });
   $('#q-period').addEventListener('change', loadQuarter);
   $('#manual-form').addEventListener('submit', submitManual);
+  $('#mw-form').addEventListener('submit', submitMaintenance);
+  $('#mw-counts').addEventListener('change', toggleCategory);
+  $('#maint').addEventListener('toggle', () => { if ($('#maint').open) { fillScope(); loadMaintenance(); } });
   $('#ex-form').addEventListener('submit', submitExclude);
   $('#rv-form').addEventListener('submit', submitRevoke);
   $$('dialog [data-close]').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));

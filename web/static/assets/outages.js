@@ -61,7 +61,8 @@ export function renderOutages() {
       el('td', { class: 'nowrap', text: fmtFull(o.start) }),
       el('td', { class: 'nowrap' }, o.end ? fmtFull(o.end) : el('span', { class: 'tag open', text: t('out.ongoing') })),
       el('td', { class: 'num', text: fmtDur(outageDur(o)) }),
-      el('td', null, el('div', { text: causeText(o.cause) }), o.note ? el('div', { class: 'sub', text: t('out.note', { note: o.note }) }) : null),
+      el('td', null, el('div', { text: causeText(o.cause) }), o.note ? el('div', { class: 'sub', text: t('out.note', { note: o.note }) }) : null,
+        o.planned ? el('span', { class: 'tag planned', title: (o.maintenance || []).join(', '), text: t('planned') }) : null),
       el('td', { text: sourceText(o.sources) }),
       el('td', { class: 'excl' }, exclCell),
       actions);

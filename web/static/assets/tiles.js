@@ -14,7 +14,13 @@ const ICONS = {
   up: ['M7 12.5l3.2 3.2L17 9'],
   down: ['M8.5 8.5l7 7', 'M15.5 8.5l-7 7'],
   unknown: ['M9.6 9.4a2.5 2.5 0 1 1 3.4 2.4c-.7.3-1 .8-1 1.5v.6', 'M12 16.9v.2'],
+  off: ['M8 12h8'],
 };
+// shown is the state a tile shows: off shift is its own, neither up nor down.
+export function shown(d) {
+  if (d.on_shift === false) return 'off';
+  return ['up', 'down', 'unknown'].includes(d.state) ? d.state : 'unknown';
+}
 function icon(state) {
   const s = sv('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true' });
   s.append(sv('circle', { cx: '12', cy: '12', r: '9.5' }));
@@ -25,10 +31,11 @@ function icon(state) {
 // A tile: name; icon, state word and id; since when and for how long;
 // the cause in words; the probe's RTT or "probe only". Never colour alone.
 function tileBody(tile, d) {
-  const st = ['up', 'down', 'unknown'].includes(d.state) ? d.state : 'unknown';
+  const st = shown(d);
   tile.dataset.state = st;
   let cause = '';
-  if (st === 'down') cause = causeText(d.cause);
+  if (st === 'off') cause = t('off.why', { s: d.schedule || '' });
+  else if (st === 'down') cause = causeText(d.cause);
   else if (st === 'unknown') cause = t('unknown.why');
   const when = el('div', { class: 'when' });
   if (d.since) {
@@ -45,6 +52,8 @@ function tileBody(tile, d) {
     }
   }
   if (!meta.length && (d.endpoints || []).some((ep) => ep.probe && ep.probe.result === 'lost')) meta.push(t('probe.lost'));
+  if (d.maintenance) meta.push(t('planned') + ' ' + d.maintenance);
+  if (d.computer && d.computer.state === 'down' && d.cause !== 'computer') meta.push(t('computer.down', { host: d.computer.host }));
   const epTitle = (d.endpoints || []).map((ep) => [ep.id, ep.state, ep.contact || ''].join(' ')).join('\n');
   tile.title = `${d.name || d.id} (${d.id})\n${epTitle}`;
   const kids = [
@@ -52,6 +61,7 @@ function tileBody(tile, d) {
     el('div', { class: 'state' }, icon(st), el('span', { class: 'word', text: t('state.' + st) }), el('span', { class: 'id', text: d.id })),
     when,
   ];
+  tile.classList.toggle('planned', !!d.maintenance);
   if (meta.length || d.probe_only) {
     kids.push(el('div', { class: 'meta' }, meta.join(' · '), meta.length && d.probe_only ? ' ' : null,
       d.probe_only ? el('span', { class: 'po', title: t('probe.only.title'), text: t('probe.only') }) : null));
@@ -92,7 +102,10 @@ export function renderBoard() {
 function renderSummary() {
   const cards = [];
   for (const h of hotlineGroups()) {
-    const list = desksOf(h);
+    // The counts are of the desks on shift.
+    const all = desksOf(h);
+    const list = all.filter((d) => shown(d) !== 'off');
+    const off = all.length - list.length;
     const up = list.filter((d) => d.state === 'up').length;
     const down = list.filter((d) => d.state === 'down').length;
     const unk = list.filter((d) => d.state !== 'up' && d.state !== 'down').length;
@@ -101,7 +114,8 @@ function renderSummary() {
     if (down) detail.append(el('span', { class: 'bad', text: t('count.down', { n: down }) }));
     if (down && unk) detail.append(' · ');
     if (unk) detail.append(el('span', { text: t('count.unknown', { n: unk }) }));
-    if (!down && !unk) detail.append('\u00a0');
+    if (off) detail.append(down || unk ? ' · ' : '', el('span', { class: 'off', text: t('count.off', { n: off }) }));
+    if (!down && !unk && !off) detail.append('\u00a0');
     cards.push(el('div', { class: 'count-card' + (down ? ' has-down' : ''), 'data-hotline': h, title: t('count.title', { up, n: list.length }) },
       el('div', { class: 'big' }, `${label}: ${up} `, el('span', { class: 'of', text: t('count.ofn', { n: list.length }) })),
       detail));
@@ -147,7 +161,7 @@ export function upsertDesk(d) {
     S.layoutKey = key;
     renderBoard();
   } else {
-    updateTile(d, old && old.state !== d.state);
+    updateTile(d, old && shown(old) !== shown(d));
     renderSummary();
   }
   if (!old || old.state !== d.state) {
