@@ -15,7 +15,7 @@ import (
 type reader struct {
 	conn *websocket.Conn
 	now  func() time.Time
-	msgs chan []byte // closed when reading stops
+	msgs chan message // closed when reading stops
 
 	// Valid once msgs is closed.
 	err error
@@ -26,8 +26,15 @@ type reader struct {
 	reason  atomic.Pointer[error]
 }
 
+// message is one WebSocket message and when it was read, by our clock:
+// what an event's own timestamp is checked against.
+type message struct {
+	data []byte
+	at   time.Time
+}
+
 func newReader(conn *websocket.Conn, now func() time.Time) *reader {
-	return &reader{conn: conn, now: now, msgs: make(chan []byte, readAhead)}
+	return &reader{conn: conn, now: now, msgs: make(chan message, readAhead)}
 }
 
 func (r *reader) run(ctx context.Context) {
@@ -38,15 +45,16 @@ func (r *reader) run(ctx context.Context) {
 			r.stop(err)
 			return
 		}
+		m := message{data: data, at: r.now()}
 		select {
-		case r.msgs <- data:
+		case r.msgs <- m:
 			continue
 		default:
 		}
 		r.stalls.Add(1)
 		r.waiting.Store(true)
 		select {
-		case r.msgs <- data:
+		case r.msgs <- m:
 			r.waiting.Store(false)
 		case <-ctx.Done():
 			r.stop(ctx.Err())
