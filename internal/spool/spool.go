@@ -20,7 +20,8 @@ type Options struct {
 	// MaxBytes bounds the segments' total size (default 1 GiB).
 	MaxBytes int64
 	// SegmentBytes: a segment past this size is closed and the next one
-	// started (default MaxBytes/16, within 64 KiB..64 MiB).
+	// started (default MaxBytes/16 within 64 KiB..64 MiB, and at most
+	// MaxBytes/4: the last segment is never deleted, so others must be).
 	SegmentBytes int64
 	// SyncEvery: the flusher fsyncs at most this often (default 100 ms).
 	SyncEvery time.Duration
@@ -81,7 +82,7 @@ func (o *Options) defaults() {
 		o.MaxBytes = 1 << 30
 	}
 	if o.SegmentBytes <= 0 {
-		o.SegmentBytes = min(max(o.MaxBytes/16, 64<<10), 64<<20)
+		o.SegmentBytes = min(max(o.MaxBytes/16, 64<<10), 64<<20, max(o.MaxBytes/4, 1))
 	}
 	if o.SyncEvery <= 0 {
 		o.SyncEvery = 100 * time.Millisecond
