@@ -53,6 +53,10 @@ type Config struct {
 	Workstations []WorkstationConfig `yaml:"workstations"`
 	SIP          SIPConfig           `yaml:"sip"`
 	Alerts       AlertsConfig        `yaml:"alerts"`
+	// StateDir holds what deskwatch keeps locally (the spool); default
+	// $DESKWATCH_STATE_DIR, else /var/lib/deskwatch.
+	StateDir string      `yaml:"state_dir"`
+	Spool    SpoolConfig `yaml:"spool"`
 
 	lines map[string]int // field path -> YAML line, filled by Parse
 	loc   *time.Location // set by a successful Validate
@@ -69,6 +73,9 @@ type ARIConfig struct {
 	Technology   string        `yaml:"technology"`
 	ReconnectMin time.Duration `yaml:"reconnect_min"`
 	ReconnectMax time.Duration `yaml:"reconnect_max"`
+	// MaxSkew: an event dated further than this from its receipt is dated
+	// by its receipt (the PBX's clock is off); default 2s.
+	MaxSkew time.Duration `yaml:"max_skew"`
 }
 
 // RedisConfig is the Redis connection. URL may carry a password; String
@@ -199,6 +206,7 @@ func (c *Config) setDefaults() {
 	}
 	c.SIP.setDefaults()
 	c.Alerts.setDefaults()
+	c.stateDefaults()
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID
@@ -325,13 +333,16 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Str("ari_technology", c.ARI.Technology).
 		Dur("ari_reconnect_min", c.ARI.ReconnectMin).
 		Dur("ari_reconnect_max", c.ARI.ReconnectMax).
+		Dur("ari_max_skew", c.ARI.MaxSkew).
 		Str("redis_url", redactURL(c.Redis.URL)).
 		Str("redis_password", secretSource(c.Redis.PasswordEnv, c.Redis.PasswordFile)).
 		Str("redis_prefix", c.Redis.Prefix).
 		Str("http_listen", c.HTTP.Listen).
 		Int("http_tokens", len(c.HTTP.Tokens)).
 		Strs("hotlines", c.AllHotlines()).
-		Int("workstations", len(c.Workstations))
+		Int("workstations", len(c.Workstations)).
+		Str("state_dir", c.StateDir).
+		Stringer("spool_max_bytes", c.Spool.MaxBytes)
 }
 
 func secretSource(env, file string) string {
