@@ -37,6 +37,7 @@ type harness struct {
 	// inService gives desks an in_service_from (RFC 3339).
 	inService map[string]string
 	listen    string       // the API's address after the first start: a restart keeps it
+	stateDir  string       // the daemon's state_dir, kept across restarts
 	clock     atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
 
 	mu     sync.Mutex
@@ -48,7 +49,7 @@ const testARIPassword = "s3cret-ari"
 
 func newHarness(t *testing.T, phones ...string) *harness {
 	t.Helper()
-	h := &harness{t: t, phones: phones, token: "test-token-supervisor"}
+	h := &harness{t: t, phones: phones, token: "test-token-supervisor", stateDir: t.TempDir()}
 	h.redis = redistest.StartServer(t)
 	h.pbx = pbxsim.New(pbxsim.Options{Username: "deskwatch", Password: testARIPassword, Endpoints: phones, Clock: h.now, Logger: zerolog.Nop()})
 	if err := h.pbx.Start(context.Background()); err != nil {
@@ -101,16 +102,18 @@ ari:
   app: deskwatch-test
   reconnect_min: 50ms
   reconnect_max: 200ms
+  max_skew: 1m # tests pin pbxsim's clock up to 43 s ahead to know event times
 redis:
   url: redis://%s/0
   prefix: "dwtest:"
+state_dir: %s
 http:
   listen: %s
   tokens:
     - {name: duty, role: supervisor, sha256: "%s"}
     - {name: board, role: viewer, sha256: "%s"}
 workstations:
-`, h.pbx.URL(), h.redis.Addr(), listen, hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]))
+`, h.pbx.URL(), h.redis.Addr(), h.stateDir, listen, hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]))
 	for _, p := range h.phones {
 		line := p[2:5]
 		svc := ""

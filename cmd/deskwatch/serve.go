@@ -80,7 +80,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, ready fu
 			return fmt.Errorf("sip: %w", err)
 		}
 	}
-	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll, OnContact: probe.contact})
+	mon := monitor.New(monitor.Options{Workstations: wss, Store: st, Logger: log.With().Str("component", "monitor").Logger(), OnTransitions: hub.Publish, OnBlindChange: hub.PublishAll, OnContact: probe.contact,
+		SpoolDir: cfg.SpoolDir(), SpoolMaxBytes: int64(cfg.Spool.MaxBytes), MaxSkew: cfg.ARI.MaxSkew})
 
 	epDesk := map[string]string{}
 	for _, w := range wss {
