@@ -107,11 +107,6 @@ func (s *Spool) Append(payload []byte) (uint64, error) {
 			return 0, ErrFull
 		}
 	}
-	if c := s.cur(); c.size+int64(len(s.buf))+size > s.opt.SegmentBytes && c.size+int64(len(s.buf)) > headerSize {
-		if err := s.rotate(); err != nil {
-			return 0, err
-		}
-	}
 	seq := s.next
 	s.next++
 	if s.bufFirst == 0 {
@@ -125,7 +120,8 @@ func (s *Spool) Append(payload []byte) (uint64, error) {
 // Write hands the buffered records to the kernel: from then on only a
 // power loss (before the flusher's next fsync) can lose them. On error
 // nothing of the buffer is in the spool, the entries' numbers are given
-// out again, and the caller keeps those entries itself.
+// out again, and the caller keeps those entries itself. Only Write can
+// lose entries so: Append only buffers.
 func (s *Spool) Write() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -161,6 +157,12 @@ func (s *Spool) write() error {
 	select {
 	case s.dirty <- struct{}{}:
 	default:
+	}
+	if c.size >= s.opt.SegmentBytes {
+		if err := s.rotate(); err != nil {
+			// What was written stays in this segment; try again next time.
+			s.log.Error().Err(err).Msg("spool: cannot start the next segment")
+		}
 	}
 	return nil
 }
@@ -199,11 +201,8 @@ func (s *Spool) reclaim() {
 	}
 }
 
-// rotate syncs the last segment and starts the next one.
+// rotate syncs the last segment, written to its end, and starts the next.
 func (s *Spool) rotate() error {
-	if err := s.write(); err != nil {
-		return err
-	}
 	c := s.cur()
 	if err := c.f.Sync(); err != nil {
 		return fmt.Errorf("spool: sync %s: %w", c.path, err)

@@ -61,6 +61,11 @@ func appendN(t *testing.T, s *Spool, from, n int) {
 		if seq != uint64(i) {
 			t.Fatalf("entry %d numbered %d", i, seq)
 		}
+		if i%8 == 0 { // in batches, as the monitor's loop writes
+			if err := s.Write(); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	if err := s.Write(); err != nil {
 		t.Fatal(err)
@@ -129,6 +134,9 @@ func TestFullAndReclaim(t *testing.T) {
 			break
 		}
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Write(); err != nil {
 			t.Fatal(err)
 		}
 		n++
@@ -281,6 +289,9 @@ func TestCorruptMiddleIsError(t *testing.T) {
 			off := int(headerSize) + at.record*size
 			if at.record < 0 {
 				off = len(b) - size
+			}
+			if off < int(headerSize) || off+size > len(b) {
+				t.Fatalf("%s has %d bytes: too short for this test", path, len(b))
 			}
 			b[off+recHeader+3] ^= 0x55 // inside the sequence number
 			if err := os.WriteFile(path, b, 0o600); err != nil {
