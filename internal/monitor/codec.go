@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"deskwatch/health"
@@ -30,6 +31,9 @@ var opNames = [...]string{opTransition: "transition", opOpenBlind: "open_blind",
 
 func (k opKind) String() string { return opNames[k] }
 
+// maxDetail bounds a transition's Detail in its record.
+const maxDetail = 4096
+
 // record is an op as the spool and the dead letters keep it: JSON, so that
 // an operator can read a kept file. Times are RFC 3339 with nanoseconds:
 // exactly the time decided.
@@ -50,6 +54,9 @@ func (o op) record() record {
 	case opTransition:
 		t := o.tr
 		r.At, r.WS, r.From, r.To, r.Cause, r.Source, r.Detail = t.At, t.Workstation, t.From, t.To, t.Cause, string(t.Source), t.Detail
+		if len(r.Detail) > maxDetail { // the store keeps none of it; a record must fit the spool
+			r.Detail = strings.ToValidUTF8(r.Detail[:maxDetail], "") + "…"
+		}
 	case opOpenBlind, opCloseBlind:
 		r.Source = string(o.blind)
 	}
