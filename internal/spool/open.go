@@ -102,8 +102,11 @@ func (s *Spool) load() error {
 	s.acked = min(max(maxAck, s.segs[0].first-1), s.next-1)
 	s.written, s.synced, s.ackWritten, s.ackSynced = s.next-1, s.next-1, s.acked, s.acked
 	s.rd = cursor{seg: s.segs[0], off: headerSize, next: s.segs[0].first}
+	if err := s.seek(s.acked + 1); err != nil {
+		return err
+	}
 	s.reclaim()
-	return s.seek(s.acked + 1)
+	return nil
 }
 
 // loadSegment opens and checks one segment; it returns the last ack in it.

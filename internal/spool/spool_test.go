@@ -107,6 +107,9 @@ func TestAppendReadAckReopen(t *testing.T) {
 	shut(t, s)
 
 	s, _ = open(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, segName(1))); !os.IsNotExist(err) {
+		t.Fatalf("the first segment, all acknowledged, is still there: %v", err)
+	}
 	var scanned []uint64
 	if err := s.Scan(func(e Entry) error { scanned = append(scanned, e.Seq); return nil }); err != nil {
 		t.Fatal(err)
