@@ -3,6 +3,8 @@ package monitor
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -12,12 +14,13 @@ import (
 )
 
 // backlog holds the writes Redis has not acknowledged, in decision order.
-// Nothing leaves it but through done.
+// Nothing leaves it but through done. The loop adds and commits while the
+// writer takes heads and marks them done.
 type backlog interface {
 	add(o op)
 	// commit hands what add took to durable storage, if any.
 	commit()
-	// head returns up to n of the oldest writes.
+	// head returns up to n of the oldest writes, for the writer only.
 	head(n int) ([]op, error)
 	// done drops the first n writes of the last head: Redis has them.
 	done(n int)
@@ -27,21 +30,52 @@ type backlog interface {
 	replayed() (hb time.Time, last map[string]health.Transition, n int, err error)
 }
 
-// memBacklog keeps the writes in memory only (no spool configured).
-type memBacklog struct{ q []op }
-
-func (b *memBacklog) add(o op) {
-	if n := len(b.q); o.kind == opHeartbeat && n > 0 && b.q[n-1].kind == opHeartbeat {
-		b.q[n-1] = o // only the latest heartbeat matters
-		return
+// coalesce replaces q's last write by o when both are heartbeats (only the
+// latest matters) and the last is not being written (from on).
+func coalesce(q []op, o op, from int) bool {
+	n := len(q)
+	if o.kind != opHeartbeat || n == 0 || n-1 < from || q[n-1].kind != opHeartbeat {
+		return false
 	}
-	b.q = append(b.q, o)
+	q[n-1] = o
+	return true
 }
 
-func (b *memBacklog) commit()                  {}
-func (b *memBacklog) head(n int) ([]op, error) { return b.q[:min(n, len(b.q))], nil }
-func (b *memBacklog) done(n int)               { b.q = b.q[:copy(b.q, b.q[n:])] }
-func (b *memBacklog) len() int64               { return int64(len(b.q)) }
+// memBacklog keeps the writes in memory only (no spool configured).
+type memBacklog struct {
+	mu       sync.Mutex
+	q        []op
+	inflight int // the first ones, handed out by head
+}
+
+func (b *memBacklog) add(o op) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !coalesce(b.q, o, b.inflight) {
+		b.q = append(b.q, o)
+	}
+}
+
+func (b *memBacklog) commit() {}
+
+func (b *memBacklog) head(n int) ([]op, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.inflight = min(n, len(b.q))
+	return slices.Clone(b.q[:b.inflight]), nil
+}
+
+func (b *memBacklog) done(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.q, b.inflight = b.q[:copy(b.q, b.q[n:])], 0
+}
+
+func (b *memBacklog) len() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return int64(len(b.q))
+}
 
 func (b *memBacklog) replayed() (time.Time, map[string]health.Transition, int, error) {
 	return time.Time{}, nil, 0, nil
@@ -52,24 +86,28 @@ func (b *memBacklog) replayed() (time.Time, map[string]health.Transition, int, e
 // spool takes no more (full, or failing) writes wait in memory, after
 // everything it holds, and go back to it as soon as it takes them again.
 type spoolBacklog struct {
-	sp    *spool.Spool
-	log   zerolog.Logger
-	st    *status
-	taken []op // appended since the last commit, kept until it succeeds
-	read  []op // read back from the spool, not yet in Redis
-	over  []op // refused by the spool
+	sp  *spool.Spool
+	log zerolog.Logger
+	st  *status
+
+	read []op // read back from the spool, not yet in Redis (the writer's)
+
+	mu         sync.Mutex
+	taken      []op // appended since the last commit, kept until it succeeds
+	over       []op // refused by the spool
+	overFlight int  // the first ones of over, handed out by head
 }
 
 func (b *spoolBacklog) add(o op) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.drain()
 	if len(b.over) == 0 && b.append(o) {
 		return
 	}
-	if n := len(b.over); o.kind == opHeartbeat && n > 0 && b.over[n-1].kind == opHeartbeat {
-		b.over[n-1] = o // only the latest heartbeat matters
-		return
+	if !coalesce(b.over, o, b.overFlight) {
+		b.over = append(b.over, o)
 	}
-	b.over = append(b.over, o)
 	b.overChanged()
 }
 
@@ -85,9 +123,10 @@ func (b *spoolBacklog) append(o op) bool {
 	return true
 }
 
-// drain moves what waits in memory to the spool, oldest first.
+// drain moves what waits in memory to the spool, oldest first, unless the
+// writer holds some of it: they stay first in line.
 func (b *spoolBacklog) drain() {
-	if len(b.over) == 0 {
+	if len(b.over) == 0 || b.overFlight > 0 {
 		return
 	}
 	n := 0
@@ -119,10 +158,12 @@ func (b *spoolBacklog) refused(err error) {
 }
 
 func (b *spoolBacklog) commit() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.drain()
 	if err := b.sp.Write(); err != nil {
-		// None of the batch is in the spool: keep it, ahead of the rest.
-		b.over = append(b.taken, b.over...)
+		// None of the batch is in the spool: keep it, next in line.
+		b.over = slices.Insert(b.over, b.overFlight, b.taken...)
 		b.taken = nil
 		b.refused(err)
 		b.overChanged()
@@ -131,6 +172,8 @@ func (b *spoolBacklog) commit() {
 	b.taken = b.taken[:0]
 }
 
+// head reads the spool back outside the lock (the loop goes on adding),
+// and hands out what waits in memory once the spool has nothing more.
 func (b *spoolBacklog) head(n int) ([]op, error) {
 	if len(b.read) < n {
 		es, err := b.sp.Read(n - len(b.read))
@@ -149,17 +192,14 @@ func (b *spoolBacklog) head(n int) ([]op, error) {
 			b.read = append(b.read, o)
 		}
 	}
-	out := b.read[:min(n, len(b.read)):min(n, len(b.read))]
-	if len(b.read) >= n || b.unread() {
-		return out, nil
+	out := slices.Clone(b.read[:min(n, len(b.read))])
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(out) == n || b.sp.Stats().Pending > uint64(len(b.read)) {
+		return out, nil // the spool holds more: memory's turn comes after
 	}
-	// Everything spooled is in hand: what waits in memory comes after it.
-	return append(out, b.over[:min(n-len(out), len(b.over))]...), nil
-}
-
-// unread reports whether the spool holds entries not read back yet.
-func (b *spoolBacklog) unread() bool {
-	return b.sp.Stats().Pending > uint64(len(b.read))
+	b.overFlight = min(n-len(out), len(b.over))
+	return append(out, b.over[:b.overFlight]...), nil
 }
 
 func (b *spoolBacklog) done(n int) {
@@ -168,13 +208,18 @@ func (b *spoolBacklog) done(n int) {
 		b.sp.Ack(b.read[k-1].seq)
 		b.read = b.read[:copy(b.read, b.read[k:])]
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if n > k {
 		b.over = b.over[:copy(b.over, b.over[n-k:])]
 		b.overChanged()
 	}
+	b.overFlight = 0
 }
 
 func (b *spoolBacklog) len() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return int64(b.sp.Stats().Pending) + int64(len(b.over))
 }
 

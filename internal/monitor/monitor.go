@@ -8,10 +8,11 @@
 // spool): handed to the kernel at the end of each batch of observations, so
 // a killed process loses no decision, and fsynced within 100 ms, so a power
 // loss loses at most that; the next start replays it. While Redis is away
-// the loop keeps taking evidence and the writes wait in order; a full spool
-// keeps them in memory and says so (Warnings, metrics, log). Without a spool
-// they wait in memory only. Nothing is dropped: a write the store refuses as
-// invalid goes to the dead letters instead of blocking the ones behind it.
+// the loop keeps taking evidence (its own goroutine writes to Redis, so a
+// frozen Redis never holds the loop) and the writes wait in order; a full
+// spool keeps them in memory and says so (Warnings, metrics, log). Without a
+// spool they wait in memory only. Nothing is dropped: a write the store
+// refuses as invalid goes to the dead letters instead of blocking the rest.
 package monitor
 
 import (
@@ -73,8 +74,9 @@ type Options struct {
 	// SIP probes learn where to look from the evidence itself, with no
 	// goroutine between ARI and the loop. It must not block the loop.
 	OnContact func(endpoint, contact string)
-	// OnPersisted, if set, is called from the loop with each batch of
-	// transitions once Redis has it (benchmarks measure latency with it).
+	// OnPersisted, if set, is called with each batch of transitions once
+	// Redis has it, in order, from the one goroutine that writes to Redis
+	// (benchmarks measure latency with it).
 	OnPersisted func([]health.Transition)
 }
 
@@ -169,46 +171,69 @@ func (m *Monitor) Run(ctx context.Context) error {
 	// Until the ARI source reports its first snapshot, nothing is seen.
 	m.take(health.Observation{Source: health.SourceARI, Kind: health.KindBlind, At: start})
 
+	kick := make(chan struct{}, 1)
+	written := make(chan struct{})
+	go func() { defer close(written); m.writer(ctx, kick) }()
 	hb := time.NewTicker(m.opt.Heartbeat)
 	defer hb.Stop()
-	retry := time.NewTimer(0) // replay what the spool holds at once
-	backoff := m.opt.RetryMin
 	for {
 		select {
 		case <-ctx.Done():
+			<-written
 			m.shutdown()
 			return nil
 		case o := <-m.in:
 			m.take(o)
 		case <-hb.C:
 			m.push(op{kind: opHeartbeat, at: m.opt.Now().UTC()})
-		case <-retry.C:
 		}
 		m.commit()
 		m.notify()
-		n := m.backlog.len()
-		m.stats.queued.Store(n)
-		if n == 0 {
+		m.stats.queued.Store(m.backlog.len())
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// writer sends the backlog to Redis in order, apart from the loop: a
+// frozen Redis holds up the record, never the evidence. It retries with
+// backoff, and at once when the loop has more; it stops when ctx ends.
+func (m *Monitor) writer(ctx context.Context, kick <-chan struct{}) {
+	retry := time.NewTimer(0) // replay what the spool holds at once
+	defer retry.Stop()
+	backoff := m.opt.RetryMin
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		case <-retry.C:
+		}
+		if m.backlog.len() == 0 {
 			continue
 		}
 		more, err := m.flush(ctx)
+		if ctx.Err() != nil {
+			return
+		}
 		var rerr errSpoolRead
-		switch {
-		case errors.As(err, &rerr):
+		if errors.As(err, &rerr) {
 			m.opt.Logger.Error().Err(err).Msg("spool: cannot read the waiting writes back; retrying")
-		case err == nil || ctx.Err() == nil:
+		} else {
 			m.setStore(err)
 		}
 		m.stats.queued.Store(m.backlog.len())
 		switch {
-		case err != nil && ctx.Err() == nil:
+		case err != nil:
 			retry.Reset(backoff)
 			backoff = min(2*backoff, m.opt.RetryMax)
-		case err == nil:
+		case more:
 			backoff = m.opt.RetryMin
-			if more {
-				retry.Reset(0)
-			}
+			retry.Reset(0)
+		default:
+			backoff = m.opt.RetryMin
 		}
 	}
 }

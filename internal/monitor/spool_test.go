@@ -13,6 +13,7 @@ import (
 	"deskwatch/internal/logtest"
 	"deskwatch/internal/monitor"
 	"deskwatch/metrics"
+	"deskwatch/store"
 )
 
 var twoDesks = []health.Workstation{
@@ -249,4 +250,59 @@ func TestClockSkewDatesByReceipt(t *testing.T) {
 	if dl, _ := r.st.DeadLetters(context.Background()); len(dl) != 0 {
 		t.Fatalf("dead letters %+v", dl)
 	}
+}
+
+// frozenStore is Redis frozen (SIGSTOP): its writes hang, past any
+// deadline, until the test thaws it.
+type frozenStore struct {
+	*store.Store
+	entered chan struct{} // a write is hanging
+	thaw    chan struct{} // closed: writes go through
+}
+
+func (f *frozenStore) Apply(ctx context.Context, trs []health.Transition) error {
+	select {
+	case f.entered <- struct{}{}:
+	default:
+	}
+	<-f.thaw
+	return f.Store.Apply(ctx, trs)
+}
+
+// Issue 9: while a write to a frozen Redis hangs, the loop goes on
+// deciding and spooling (its own goroutine writes to Redis), so a phone
+// that un-registers then has its decision made, with its time.
+func TestFrozenRedisDoesNotHoldTheLoop(t *testing.T) {
+	r := newRig(t)
+	fs := &frozenStore{Store: r.st, entered: make(chan struct{}, 1), thaw: make(chan struct{})}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			close(fs.thaw)
+		}
+	}
+	m, _, stop := r.start(func(o *monitor.Options) { o.Store, o.SpoolDir = fs, t.TempDir() })
+	defer stop()
+	defer thaw() // before stop: the hanging write must end for Run to return
+	t1 := r.clock.Add(time.Second)
+	m.Input() <- contact("PJSIP/d1", t1, health.KindContactRemoved)
+	select {
+	case <-fs.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no write reached Redis")
+	}
+	t2 := t1.Add(time.Second)
+	m.Input() <- contact("PJSIP/d2", t2, health.KindContactRemoved)
+	eventually(t, "decided while the write hangs", func() bool {
+		v, _ := m.View("d2")
+		return v.Decided == health.StateDown && m.Stats().Transitions == 2
+	})
+	if got := r.spans(); len(got) != 0 {
+		t.Fatalf("spans in a frozen Redis: %v", got)
+	}
+	thaw()
+	eventually(t, "written after the thaw", func() bool {
+		return slices.Equal(r.spansOf("d1"), []string{span(t1, time.Time{})}) && slices.Equal(r.spansOf("d2"), []string{span(t2, time.Time{})})
+	})
 }
