@@ -96,7 +96,16 @@ type spoolBacklog struct {
 	taken      []op // appended since the last commit, kept until it succeeds
 	over       []op // refused by the spool
 	overFlight int  // the first ones of over, handed out by head
+	// recent are the last committed writes, numbered from recentFirst: the
+	// writer takes them instead of decoding what it reads back. Only
+	// appended to and cut from the front, so a copy of the slice stays
+	// valid without the lock.
+	recent      []op
+	recentFirst uint64
 }
+
+// recentMax bounds recent: a writer further behind decodes.
+const recentMax = 4 * flushBatch
 
 func (b *spoolBacklog) add(o op) {
 	b.mu.Lock()
@@ -169,6 +178,15 @@ func (b *spoolBacklog) commit() {
 		b.overChanged()
 		return
 	}
+	if len(b.taken) > 0 {
+		if b.recentFirst+uint64(len(b.recent)) != b.taken[0].seq {
+			b.recent, b.recentFirst = nil, b.taken[0].seq
+		}
+		b.recent = append(b.recent, b.taken...)
+		if cut := len(b.recent) - recentMax; cut > 0 {
+			b.recent, b.recentFirst = b.recent[cut:], b.recentFirst+uint64(cut)
+		}
+	}
 	b.taken = b.taken[:0]
 }
 
@@ -181,7 +199,14 @@ func (b *spoolBacklog) head(n int) ([]op, error) {
 			b.st.spoolFailed(err)
 			return nil, err
 		}
+		b.mu.Lock()
+		recent, first := b.recent, b.recentFirst
+		b.mu.Unlock()
 		for _, e := range es {
+			if i := e.Seq - first; e.Seq >= first && i < uint64(len(recent)) {
+				b.read = append(b.read, recent[i])
+				continue
+			}
 			o, err := decodeOp(e.Payload)
 			if err != nil {
 				err = fmt.Errorf("spool entry %d: %w", e.Seq, err)
@@ -204,12 +229,18 @@ func (b *spoolBacklog) head(n int) ([]op, error) {
 
 func (b *spoolBacklog) done(n int) {
 	k := min(n, len(b.read))
+	var acked uint64
 	if k > 0 {
-		b.sp.Ack(b.read[k-1].seq)
+		acked = b.read[k-1].seq
+		b.sp.Ack(acked)
 		b.read = b.read[:copy(b.read, b.read[k:])]
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if k > 0 && len(b.recent) > 0 && acked >= b.recentFirst {
+		cut := min(int(acked-b.recentFirst)+1, len(b.recent))
+		b.recent, b.recentFirst = b.recent[cut:], b.recentFirst+uint64(cut)
+	}
 	if n > k {
 		b.over = b.over[:copy(b.over, b.over[n-k:])]
 		b.overChanged()

@@ -79,7 +79,7 @@ func benchPipeline(b *testing.B, n, rate int, spooled bool) {
 	go func() { m.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	// wait until k more transitions than before are persisted; the
-	// callback runs on the loop, so it must never block.
+	// callback runs on the writer, so it must never block.
 	var seen int64
 	wait := func(k int) {
 		seen += int64(k)
