@@ -170,6 +170,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}
 	// Until the ARI source reports its first snapshot, nothing is seen.
 	m.take(health.Observation{Source: health.SourceARI, Kind: health.KindBlind, At: start})
+	m.notify()
 
 	kick := make(chan struct{}, 1)
 	written := make(chan struct{})
@@ -184,11 +185,11 @@ func (m *Monitor) Run(ctx context.Context) error {
 			return nil
 		case o := <-m.in:
 			m.take(o)
+			m.notify() // at once: the views show the batch already
 		case <-hb.C:
 			m.push(op{kind: opHeartbeat, at: m.opt.Now().UTC()})
+			m.commit()
 		}
-		m.commit()
-		m.notify()
 		m.stats.queued.Store(m.backlog.len())
 		select {
 		case kick <- struct{}{}:
