@@ -18,6 +18,11 @@ import (
 
 const dedupWindow = 64 // transitions remembered per workstation for idempotency
 
+// MaxBatchPerDesk is the most transitions of one desk an Apply batch may
+// hold and still be retried safely after a partial write: a retry must
+// find every transition it repeats among the remembered ones.
+const MaxBatchPerDesk = dedupWindow
+
 var (
 	// ErrNotFound is returned when a span does not exist.
 	ErrNotFound = errors.New("store: not found")

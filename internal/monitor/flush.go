@@ -53,10 +53,7 @@ func (m *Monitor) write(ctx context.Context, ops []op) (int, error) {
 	for done < len(ops) {
 		q := ops[done]
 		if q.kind == opTransition {
-			end := done + 1
-			for end < len(ops) && ops[end].kind == opTransition {
-				end++
-			}
+			end := m.run(ops, done)
 			if err := m.apply(ctx, ops[done:end]); err != nil {
 				return done, err
 			}
@@ -85,6 +82,23 @@ func (m *Monitor) write(ctx context.Context, ops []op) (int, error) {
 		done++
 	}
 	return done, nil
+}
+
+// run returns the end of the run of transitions from ops[from] that one
+// Apply may take: no desk more than MaxBatchPerDesk times, so that a retry
+// after a partial write repeats only transitions the store remembers (a
+// replay of the spool is such a retry).
+func (m *Monitor) run(ops []op, from int) int {
+	perDesk := map[string]int{}
+	end := from
+	for ; end < len(ops) && ops[end].kind == opTransition; end++ {
+		ws := ops[end].tr.Workstation
+		if perDesk[ws] == m.opt.MaxBatchPerDesk {
+			break
+		}
+		perDesk[ws]++
+	}
+	return end
 }
 
 // apply writes a run of transitions in one call. If the store refuses one

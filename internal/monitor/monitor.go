@@ -55,6 +55,10 @@ type Options struct {
 	// MaxQueue is ignored: nothing is dropped any more (the spool bounds
 	// the disk, SpoolMaxBytes). Kept for callers that still set it.
 	MaxQueue int
+	// MaxBatchPerDesk caps one desk's transitions in a Store.Apply batch
+	// (default 64, store.MaxBatchPerDesk): a batch retried after a partial
+	// write is then all within the store's memory of applied transitions.
+	MaxBatchPerDesk int
 	// SpoolDir is where decisions wait for Redis on disk (the daemon's
 	// state_dir/spool). Empty: in memory only, lost with the process.
 	SpoolDir string
@@ -128,6 +132,9 @@ func New(opt Options) *Monitor {
 	}
 	if opt.MaxSkew <= 0 {
 		opt.MaxSkew = 2 * time.Second
+	}
+	if opt.MaxBatchPerDesk <= 0 {
+		opt.MaxBatchPerDesk = store.MaxBatchPerDesk
 	}
 	m := &Monitor{opt: opt, in: make(chan health.Observation, 4096), tracker: health.NewTracker(opt.Workstations),
 		backlog: &memBacklog{}, status: &status{now: opt.Now}}

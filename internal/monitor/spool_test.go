@@ -2,8 +2,11 @@ package monitor_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -305,4 +308,75 @@ func TestFrozenRedisDoesNotHoldTheLoop(t *testing.T) {
 	eventually(t, "written after the thaw", func() bool {
 		return slices.Equal(r.spansOf("d1"), []string{span(t1, time.Time{})}) && slices.Equal(r.spansOf("d2"), []string{span(t2, time.Time{})})
 	})
+}
+
+// halfLost applies every batch but fails every other one after applying
+// it, as when Redis ran the pipeline and the reply never came back.
+type halfLost struct {
+	*store.Store
+	calls atomic.Int64
+	most  atomic.Int64 // the most transitions of one desk in a batch
+}
+
+func (h *halfLost) Apply(ctx context.Context, trs []health.Transition) error {
+	per := map[string]int64{}
+	for _, tr := range trs {
+		per[tr.Workstation]++
+		if per[tr.Workstation] > h.most.Load() {
+			h.most.Store(per[tr.Workstation])
+		}
+	}
+	if err := h.Store.Apply(ctx, trs); err != nil || h.calls.Add(1)%2 == 0 {
+		return errors.Join(err, errors.New("reply lost"))
+	}
+	return nil
+}
+
+// A desk flapping far more than the store remembers while Redis is away:
+// the spool's writes go out in batches a retry can repeat safely, so no
+// span closes early and none doubles.
+func TestSpooledRetriesStayWithinTheDedupWindow(t *testing.T) {
+	r := newRig(t)
+	st := &halfLost{Store: r.st}
+	m, _, _ := r.start(func(o *monitor.Options) { o.Store, o.SpoolDir, o.Heartbeat = st, t.TempDir(), time.Hour })
+	r.redis.Stop()
+	const flips = 301 // ends down: a replayed old "up" would close it early
+	var starts []time.Time
+	for i := 1; i <= flips; i++ {
+		at := r.clock.Add(time.Duration(i) * time.Second)
+		k := health.KindContactUnreachable
+		if i%2 == 0 {
+			k = health.KindContactAvailable
+		} else {
+			starts = append(starts, at)
+		}
+		m.Input() <- contact("PJSIP/d1", at, k)
+	}
+	eventually(t, "all decided", func() bool { return m.Stats().Transitions == flips })
+	r.redis.Restart()
+	eventually(t, "written", func() bool { s := m.Stats(); return s.StoreOK && s.Queued == 0 })
+	var want []string
+	for i, s := range starts {
+		end := s.Add(time.Second)
+		if i == len(starts)-1 {
+			end = time.Time{}
+		}
+		want = append(want, span(s, end))
+	}
+	slices.Sort(want)
+	if got := r.spansOf("d1"); !slices.Equal(got, want) {
+		t.Fatalf("%d spans, want %d; first differences: %v", len(got), len(want), firstDiff(got, want))
+	}
+	if most := st.most.Load(); most > store.MaxBatchPerDesk {
+		t.Fatalf("a batch held %d transitions of one desk, more than %d", most, store.MaxBatchPerDesk)
+	}
+}
+
+func firstDiff(a, b []string) string {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return a[i] + " vs " + b[i]
+		}
+	}
+	return fmt.Sprintf("lengths %d, %d", len(a), len(b))
 }
