@@ -138,6 +138,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// translateAll is what the client emits for lines read at t0 (the fake
+// clock's time unless a test moves it).
 func translateAll(t *testing.T, lines [][]byte) []health.Observation {
 	var all []health.Observation
 	for _, l := range lines {
@@ -145,9 +147,30 @@ func translateAll(t *testing.T, lines [][]byte) []health.Observation {
 		if err != nil {
 			t.Fatal(err)
 		}
+		for i := range obs {
+			obs[i].Received = t0
+		}
 		all = append(all, obs...)
 	}
 	return all
+}
+
+// Every event carries the time it was read by our clock beside the PBX's
+// own timestamp, for the monitor to check one against the other.
+func TestClientStampsReceipt(t *testing.T) {
+	f := newFakeARI(t)
+	h := startClient(t, f, nil)
+	conn := f.accept(t)
+	h.expectSnapshot(t, t0)
+	t1 := t0.Add(time.Hour)
+	h.clock.Set(t1)
+	line := fixtureLines(t, "run2-tech-subscription.jsonl")[0]
+	conn.send(t, line)
+	want, _ := Translate(line)
+	got := h.next(t)
+	if !got.Received.Equal(t1) || !got.At.Equal(want[0].At) || got.At.Equal(t1) {
+		t.Fatalf("event read at %v: got At %v, Received %v; want At %v (the PBX's)", t1, got.At, got.Received, want[0].At)
+	}
 }
 
 // The whole life of a connection: subscribe, snapshot, stream (with junk in

@@ -15,7 +15,7 @@ import (
 type reader struct {
 	conn *websocket.Conn
 	now  func() time.Time
-	msgs chan []byte    // closed when reading stops
+	msgs chan message   // closed when reading stops
 	read *atomic.Uint64 // the client's count of messages read off the socket
 
 	// Valid once msgs is closed.
@@ -27,8 +27,15 @@ type reader struct {
 	reason  atomic.Pointer[error]
 }
 
+// message is one WebSocket message and when it was read, by our clock:
+// what an event's own timestamp is checked against.
+type message struct {
+	data []byte
+	at   time.Time
+}
+
 func newReader(conn *websocket.Conn, now func() time.Time, read *atomic.Uint64) *reader {
-	return &reader{conn: conn, now: now, msgs: make(chan []byte, readAhead), read: read}
+	return &reader{conn: conn, now: now, msgs: make(chan message, readAhead), read: read}
 }
 
 func (r *reader) run(ctx context.Context) {
@@ -40,15 +47,16 @@ func (r *reader) run(ctx context.Context) {
 			return
 		}
 		r.read.Add(1)
+		m := message{data: data, at: r.now()}
 		select {
-		case r.msgs <- data:
+		case r.msgs <- m:
 			continue
 		default:
 		}
 		r.stalls.Add(1)
 		r.waiting.Store(true)
 		select {
-		case r.msgs <- data:
+		case r.msgs <- m:
 			r.waiting.Store(false)
 		case <-ctx.Done():
 			r.stop(ctx.Err())

@@ -83,11 +83,11 @@ func (c *Client) session(ctx context.Context, out chan<- health.Observation) ses
 	var retry <-chan time.Time // a failed snapshot of fresh endpoints
 	for {
 		select {
-		case raw, ok := <-rd.msgs:
+		case m, ok := <-rd.msgs:
 			if !ok {
 				return ended(rd.err, rd.at)
 			}
-			err := c.handle(sctx, out, raw, raced > 0)
+			err := c.handle(sctx, out, m, raced > 0)
 			raced--
 			if err != nil {
 				return ended(err, c.now())
@@ -205,9 +205,12 @@ func (c *Client) snapshot(ctx context.Context, out chan<- health.Observation, id
 	return at, len(eps), nil
 }
 
-// handle translates and emits one message. Only ErrReplaced and a cancelled
-// ctx end the session; everything else is counted and skipped.
-func (c *Client) handle(ctx context.Context, out chan<- health.Observation, raw []byte, raced bool) error {
+// handle translates and emits one message, each observation with the time
+// it was read (the monitor checks the PBX's timestamp against it). Only
+// ErrReplaced and a cancelled ctx end the session; everything else is
+// counted and skipped.
+func (c *Client) handle(ctx context.Context, out chan<- health.Observation, m message, raced bool) error {
+	raw := m.data
 	obs, err := Translate(raw)
 	switch {
 	case err == nil:
@@ -224,7 +227,7 @@ func (c *Client) handle(ctx context.Context, out chan<- health.Observation, raw 
 		c.log.Warn().Err(err).Str("raw", truncate(raw, 300)).Msg("ARI message skipped")
 	}
 	for _, o := range obs {
-		o.Raced = raced
+		o.Raced, o.Received = raced, m.at
 		if err := c.emit(ctx, out, o); err != nil {
 			return err
 		}

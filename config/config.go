@@ -58,6 +58,10 @@ type Config struct {
 	AccessLog    AccessLogConfig     `yaml:"access_log"`
 	// Schedules are the named service schedules desks may follow.
 	Schedules map[string]ScheduleConfig `yaml:"schedules"`
+	// StateDir holds what deskwatch keeps locally (the spool); default
+	// $DESKWATCH_STATE_DIR, else /var/lib/deskwatch.
+	StateDir string      `yaml:"state_dir"`
+	Spool    SpoolConfig `yaml:"spool"`
 
 	lines  map[string]int                // field path -> YAML line, filled by Parse
 	blocks map[string]int                // field path -> first line of a block scalar's text
@@ -76,6 +80,9 @@ type ARIConfig struct {
 	Technology   string        `yaml:"technology"`
 	ReconnectMin time.Duration `yaml:"reconnect_min"`
 	ReconnectMax time.Duration `yaml:"reconnect_max"`
+	// MaxSkew: an event dated further than this from its receipt is dated
+	// by its receipt (the PBX's clock is off); default 2s.
+	MaxSkew time.Duration `yaml:"max_skew"`
 }
 
 // HTTPConfig is the HTTP API listener, its bearer tokens and the limits of
@@ -211,6 +218,7 @@ func (c *Config) setDefaults() {
 	for _, w := range c.Workstations {
 		w.Computer.setDefaults()
 	}
+	c.stateDefaults()
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID
@@ -341,12 +349,15 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Str("ari_technology", c.ARI.Technology).
 		Dur("ari_reconnect_min", c.ARI.ReconnectMin).
 		Dur("ari_reconnect_max", c.ARI.ReconnectMax).
+		Dur("ari_max_skew", c.ARI.MaxSkew).
 		Str("http_listen", c.HTTP.Listen).
 		Int("http_tokens", len(c.HTTP.Tokens)).
 		Int("http_max_connections", c.HTTP.MaxConnections).
 		Bool("http_tls", c.HTTP.TLS != nil).
 		Strs("hotlines", c.AllHotlines()).
-		Int("workstations", len(c.Workstations))
+		Int("workstations", len(c.Workstations)).
+		Str("state_dir", c.StateDir).
+		Stringer("spool_max_bytes", c.Spool.MaxBytes)
 	c.Redis.log(e)
 }
 

@@ -49,12 +49,14 @@ func (d *decoder) addf(path string, line int, format string, args ...any) {
 }
 
 var (
+	byteSizeType = reflect.TypeFor[ByteSize]()
 	durationType = reflect.TypeFor[time.Duration]()
 	timePtrType  = reflect.TypeFor[*time.Time]()
 )
 
 // value decodes n into v (addressable). The Go types used by Config are few:
-// structs, slices, strings, time.Duration and *time.Time.
+// structs, slices, maps, strings, numbers, booleans, ByteSize, time.Duration
+// and *time.Time.
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
@@ -63,6 +65,16 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		return // "key:" or "key: null" leaves the zero value
 	}
 	switch {
+	case v.Type() == byteSizeType:
+		if !d.expect(n, yaml.ScalarNode, path) {
+			return
+		}
+		b, err := ParseByteSize(n.Value)
+		if err != nil {
+			d.addf(path, n.Line, "%v", err)
+			return
+		}
+		v.SetInt(int64(b))
 	case v.Type() == durationType:
 		if !d.expect(n, yaml.ScalarNode, path) {
 			return

@@ -47,6 +47,7 @@ func (c *Config) Validate() error {
 	}
 	v.alerts()
 	v.accessLog()
+	v.state()
 	return errors.Join(v.errs...)
 }
 

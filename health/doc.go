@@ -34,6 +34,10 @@
 //	                                           snapshot always applies, even if the PBX's
 //	                                           clock is behind ours; its transition is
 //	                                           then stamped no earlier than the snapshot)
+//	an event dated more than max_skew (2 s)    dated by its receipt (Observation.Dated, by
+//	  from its receipt                         the monitor): the PBX clock is off, and
+//	                                           believing it would date outages years ahead
+//	                                           or pin the desk's time ahead of the real one
 //
 // # Fusion with our SIP probes (sipprobe)
 //

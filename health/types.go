@@ -63,10 +63,13 @@ type Observation struct {
 	Source      Source
 	Kind        Kind
 	At          time.Time
-	Contact     string        // contact URI where the evidence names one
-	Detail      string        // the raw status, e.g. "ContactStatusChange Removed"
-	Code        int           // SIP response code of a probe (0: none)
-	RTT         time.Duration // probe round trip (0: none)
+	// Received is when deskwatch read the evidence, by its own clock, where
+	// At is the source's (ARI events); zero when At is already ours.
+	Received time.Time
+	Contact  string        // contact URI where the evidence names one
+	Detail   string        // the raw status, e.g. "ContactStatusChange Removed"
+	Code     int           // SIP response code of a probe (0: none)
+	RTT      time.Duration // probe round trip (0: none)
 	// Snapshot marks endpoint-level observations taken from a REST snapshot.
 	Snapshot bool
 	// Raced marks an event that reached us while the snapshot was being
@@ -74,6 +77,22 @@ type Observation struct {
 	// stale if its timestamp is older than the snapshot's. Events received
 	// after the snapshot are never stale, whatever the PBX's clock says.
 	Raced bool
+}
+
+// Dated returns o dated by its source's clock when that clock is within
+// maxSkew of ours (At within Received ± maxSkew), else dated by its receipt;
+// skewed reports the second case. A PBX clock years ahead would otherwise
+// date outages the store refuses, and one merely ahead would pin the desk's
+// time (transitions never run backwards) so that its later outages shrink.
+func (o Observation) Dated(maxSkew time.Duration) (dated Observation, skewed bool) {
+	if o.Received.IsZero() {
+		return o, false
+	}
+	if d := o.At.Sub(o.Received); d >= -maxSkew && d <= maxSkew {
+		return o, false
+	}
+	o.At = o.Received
+	return o, true
 }
 
 // BoundContact returns the contact URI Asterisk says is bound to the

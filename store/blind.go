@@ -14,7 +14,9 @@ import (
 )
 
 // OpenBlind records that source lost sight at at. If an interval is already
-// open for the source it is kept (idempotent).
+// open for the source it is kept; an opening applied before (among the
+// source's last dedupWindow opens and closes) is not applied again, so a
+// replay cannot reopen a closed interval.
 func (s *Store) OpenBlind(ctx context.Context, source health.Source, at time.Time) error {
 	if err := checkSource("source", source); err != nil {
 		return err
@@ -25,7 +27,7 @@ func (s *Store) OpenBlind(ctx context.Context, source health.Source, at time.Tim
 	ctx = durable(ctx)
 	err := s.pipelined(ctx, func(p redis.Pipeliner) {
 		p.SAdd(ctx, s.key("blind:sources"), string(source))
-		p.SetNX(ctx, s.blindKey(source, "open"), at.UnixMilli(), 0)
+		scriptOpenBlind.EvalSha(ctx, p, []string{s.blindKey(source, "open"), s.blindKey(source, "applied")}, at.UnixMilli(), dedupWindow)
 	})
 	if err != nil {
 		return fmt.Errorf("store: open blind interval of %s: %w", source, err)
@@ -34,7 +36,8 @@ func (s *Store) OpenBlind(ctx context.Context, source health.Source, at time.Tim
 }
 
 // CloseBlind closes the source's open blind interval at at (clamped to its
-// start). Without an open interval it does nothing.
+// start). Without an open interval it does nothing, nor for a closing
+// applied before: a replay must not close a later interval.
 func (s *Store) CloseBlind(ctx context.Context, source health.Source, at time.Time) error {
 	if err := checkSource("source", source); err != nil {
 		return err
@@ -42,9 +45,9 @@ func (s *Store) CloseBlind(ctx context.Context, source health.Source, at time.Ti
 	if err := checkTime("at", at); err != nil {
 		return err
 	}
-	keys := []string{s.blindKey(source, "open"), s.blindKey(source, "closed")}
+	keys := []string{s.blindKey(source, "open"), s.blindKey(source, "closed"), s.blindKey(source, "applied")}
 	ctx = durable(ctx)
-	err := s.pipelined(ctx, func(p redis.Pipeliner) { scriptCloseBlind.EvalSha(ctx, p, keys, at.UnixMilli()) })
+	err := s.pipelined(ctx, func(p redis.Pipeliner) { scriptCloseBlind.EvalSha(ctx, p, keys, at.UnixMilli(), dedupWindow) })
 	if err != nil {
 		return fmt.Errorf("store: close blind interval of %s: %w", source, err)
 	}

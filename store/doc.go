@@ -24,11 +24,14 @@
 //
 //	P:desks                  set     workstations with keys (added before their keys are written)
 //	P:spans                  zset    global span index, the same scores as the per-desk index
-//	P:heartbeat              string  last heartbeat (ms)
+//	P:heartbeat              string  last heartbeat (ms); never moves back
 //	P:blind:sources          set     sources with blind intervals
 //	P:{blind:SRC}:open       string  start (ms) of the source's open blind interval
 //	P:{blind:SRC}:closed     zset    "start-end" (ms) of closed intervals, scored like spans
 //	P:rendered:KEY           string  a submitted report's rendered file (KeepRendered; expires)
+//	P:{blind:SRC}:applied    zset    "open:ms" / "close:ms" of the last 64 opens and closes, by at
+//	P:{deadletter}:stream    stream  at (ms), kind, content (JSON), reason: writes refused as invalid
+//	P:{deadletter}:seen      zset    SHA-256 of kind and content of the dead letters, by at
 //
 // # Span IDs
 //
@@ -94,6 +97,16 @@
 // record. A span's current exclusion is stored in its record; a revocation
 // removes it there while the stream keeps both entries. Audit merges the
 // streams in the order they were written.
+//
+// # Replays
+//
+// The monitor replays its spool after a crash, so every write it makes is
+// a no-op when applied again: transitions by their fingerprints (above);
+// blind opens and closes likewise, per source (a replayed close would
+// otherwise close a later interval, a replayed open reopen a closed one);
+// a heartbeat older than the recorded one is ignored; a dead letter is
+// appended once per kind and content. Both windows hold the last 64
+// writes, far more than the monitor can leave unacknowledged.
 //
 // # Redis outages
 //

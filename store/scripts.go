@@ -44,8 +44,12 @@ var (
 	scriptAck        = loadScript("ack")
 	scriptRange      = loadScript("range")
 	scriptCloseBlind = loadScript("closeblind")
+	scriptOpenBlind  = loadScript("openblind")
+	scriptHeartbeat  = loadScript("heartbeat")
+	scriptDeadLetter = loadScript("deadletter")
 
-	allScripts = []*redis.Script{scriptApply, scriptManual, scriptExclusion, scriptAck, scriptRange, scriptCloseBlind}
+	allScripts = []*redis.Script{scriptApply, scriptManual, scriptExclusion, scriptAck, scriptRange, scriptCloseBlind,
+		scriptOpenBlind, scriptHeartbeat, scriptDeadLetter}
 )
 
 // loadScripts loads every script into the server's cache (on every shard of

@@ -111,12 +111,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Heartbeat records that the daemon was running at at.
+// Heartbeat records that the daemon was running at at. A heartbeat older
+// than the recorded one changes nothing, so replaying old ones is harmless.
 func (s *Store) Heartbeat(ctx context.Context, at time.Time) error {
 	if err := checkTime("at", at); err != nil {
 		return err
 	}
-	if err := s.rdb.Set(ctx, s.key("heartbeat"), at.UnixMilli(), 0).Err(); err != nil {
+	if err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.key("heartbeat")}, at.UnixMilli()).Err(); err != nil {
 		return fmt.Errorf("store: heartbeat: %w", err)
 	}
 	return nil

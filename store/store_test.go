@@ -147,7 +147,7 @@ func TestKeySchema(t *testing.T) {
 	must(s.OpenBlind(ctx, health.SourceARI, at(0)))
 	must(s.CloseBlind(ctx, health.SourceARI, at(time.Minute)))
 	must(s.Heartbeat(ctx, at(0)))
-	global := []string{"dw:desks", "dw:spans", "dw:heartbeat", "dw:blind:sources", "dw:{blind:ari}:closed"}
+	global := []string{"dw:desks", "dw:spans", "dw:heartbeat", "dw:blind:sources", "dw:{blind:ari}:closed", "dw:{blind:ari}:applied"}
 	for _, k := range rdb.Keys(ctx, "*").Val() {
 		if !slices.Contains(global, k) && !strings.HasPrefix(k, "dw:{ws:op122-01}:") {
 			t.Errorf("unexpected key %s", k)

@@ -99,7 +99,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := os.Setenv("DESKWATCH_DEMO_ARI_PASSWORD", ariPass); err != nil {
 		return err
 	}
-	text := demoConfig(pbx.URL(), *redisURL, *listen, hex.EncodeToString(sum[:]), phones)
+	// The demo's spool is its own, gone with it (as its Redis data is).
+	stateDir, err := os.MkdirTemp("", "deskwatch-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stateDir)
+	text := demoConfig(pbx.URL(), *redisURL, *listen, hex.EncodeToString(sum[:]), phones) + fmt.Sprintf("state_dir: %q\n", stateDir)
 	if pbxSIP != nil {
 		text += fmt.Sprintf("sip: {enabled: true, listen: \"127.0.0.1:0\", interval: 2s, timeout: 1s, misses: 2, pbx: %q}\n", pbxSIP.URI())
 	}

@@ -102,6 +102,8 @@ func TestE2ESocketDropBlindAndSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor("snapshot decides", func() bool { return h.desk("op122-01").State == "down" && h.desk("op122-02").State == "up" })
+	// The record follows the view once the monitor's writer has sent it.
+	h.waitFor("span recorded", func() bool { return len(h.outagesOf("op122-01")) > 0 })
 	o := h.outagesOf("op122-01")
 	if len(o) != 1 || o[0].End != nil || o[0].Cause != "offline" {
 		t.Fatalf("spans %+v", o)
@@ -147,6 +149,7 @@ func TestE2EMalformedAndUnknownSkipped(t *testing.T) {
 	t1 := h.at(time.Now().Add(time.Second))
 	h.pbx.Unregister("op122-01")
 	h.waitFor("desk down after the bad messages", func() bool { return h.desk("op122-01").State == "down" })
+	h.waitFor("span recorded", func() bool { return len(h.outagesOf("op122-01")) > 0 })
 	if o := h.outagesOf("op122-01"); len(o) != 1 || o[0].Start != ts(t1) {
 		t.Fatalf("spans %+v", o)
 	}

@@ -40,6 +40,7 @@ type harness struct {
 	inService map[string]string
 	listen    string       // the API's address after the first start: a restart keeps it
 	reload    reloader     // reloads of the daemon, if a test sets it
+	stateDir  string       // the daemon's state_dir, kept across restarts
 	clock     atomic.Int64 // pbxsim's clock (unix ns); 0 = real time
 	// deskYAML adds keys to a desk's flow mapping (", schedule: day").
 	deskYAML map[string]string
@@ -53,7 +54,7 @@ const testARIPassword = "s3cret-ari"
 
 func newHarness(t *testing.T, phones ...string) *harness {
 	t.Helper()
-	h := &harness{t: t, phones: phones, token: "test-token-supervisor"}
+	h := &harness{t: t, phones: phones, token: "test-token-supervisor", stateDir: t.TempDir()}
 	h.redis = redistest.StartServer(t)
 	h.pbx = pbxsim.New(pbxsim.Options{Username: "deskwatch", Password: testARIPassword, Endpoints: phones, Clock: h.now, Logger: zerolog.Nop()})
 	if err := h.pbx.Start(context.Background()); err != nil {
@@ -106,16 +107,18 @@ ari:
   app: deskwatch-test
   reconnect_min: 50ms
   reconnect_max: 200ms
+  max_skew: 1m # tests pin pbxsim's clock up to 43 s ahead to know event times
 redis:
   url: redis://%s/0
   prefix: "dwtest:"
+state_dir: %s
 http:
   listen: %s
   tokens:
     - {name: duty, role: supervisor, sha256: "%s"}
     - {name: board, role: viewer, sha256: "%s"}
 %sworkstations:
-`, h.pbx.URL(), h.redis.Addr(), listen, hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]), h.httpYAML)
+`, h.pbx.URL(), h.redis.Addr(), h.stateDir, listen, hex.EncodeToString(sum[:]), hex.EncodeToString(vsum[:]), h.httpYAML)
 	for _, p := range h.phones {
 		line := p[2:5]
 		svc := ""

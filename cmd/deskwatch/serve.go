@@ -160,7 +160,8 @@ func (d *Daemon) build() error {
 		return fmt.Errorf("computers: %w", err)
 	}
 	// Contacts Asterisk binds reach the probes through the monitor's loop.
-	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: d.st, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact})
+	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: d.st, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact,
+		SpoolDir: cfg.SpoolDir(), SpoolMaxBytes: int64(cfg.Spool.MaxBytes), MaxSkew: cfg.ARI.MaxSkew})
 	d.qualify = qualify.New(qualify.Options{Reader: &d.ari, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
 		Ready: d.ari.ready, Logger: d.logger("qualify")})
 	if d.journal, err = newJournal(cfg, d.rdb, d.logger("journal")); err != nil {
@@ -377,9 +378,9 @@ func (d *Daemon) Close() {
 // status adds the monitor's writes (and the canary) to /healthz.
 func (d *Daemon) status() map[string]any {
 	s := d.mon.Stats()
-	m := map[string]any{"monitor": map[string]any{"writes_ok": s.StoreOK, "queued_writes": s.Queued},
+	m := map[string]any{"monitor": map[string]any{"writes_ok": s.StoreOK, "queued_writes": s.Queued, "warnings": d.mon.Warnings()},
 		"redis_persistence": d.persist.Status()}
-	if !s.StoreOK {
+	if !s.StoreOK || s.SpoolFull {
 		m["status"] = "degraded"
 	}
 	d.probes.healthz(m)

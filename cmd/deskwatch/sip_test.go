@@ -78,6 +78,8 @@ func TestE2ESIPProbes(t *testing.T) {
 	if d := h.desk("op122-01"); d.Cause != "unreachable" {
 		t.Fatalf("cause %q", d.Cause)
 	}
+	// The record follows the view once the monitor's writer has sent it.
+	h.waitFor("span recorded", func() bool { return len(h.outagesOf("op122-01")) > 0 })
 	o := h.outagesOf("op122-01")
 	if len(o) != 1 || strings.Join(o[0].Sources, ",") != "sip" {
 		t.Fatalf("spans %+v", o)
@@ -99,6 +101,7 @@ func TestE2ESIPProbes(t *testing.T) {
 	}
 	pbxSIP.Silent(false)
 	h.waitFor("PBX back", func() bool { return h.desk("op122-01").State == "up" && h.desk("op117-01").State == "up" })
+	h.waitFor("span closed", func() bool { o = h.outagesOf("op117-01"); return len(o) > 0 && o[0].End != nil })
 	o = h.outagesOf("op117-01")
 	if len(o) != 1 || o[0].Cause != "pbx" || o[0].End == nil {
 		t.Fatalf("op117-01 spans %+v", o)

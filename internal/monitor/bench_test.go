@@ -32,12 +32,24 @@ func BenchmarkObservationToRedis(b *testing.B) {
 			if rate > 0 {
 				name = fmt.Sprintf("endpoints=%d/rate=%d", n, rate)
 			}
-			b.Run(name, func(b *testing.B) { benchPipeline(b, n, rate) })
+			b.Run(name, func(b *testing.B) { benchPipeline(b, n, rate, false) })
 		}
 	}
 }
 
-func benchPipeline(b *testing.B, n, rate int) {
+// BenchmarkObservationToRedisSpooled is the same through the spool (every
+// write read back from disk before it goes to Redis).
+func BenchmarkObservationToRedisSpooled(b *testing.B) {
+	for _, rate := range []int{0, 20_000} {
+		name := "endpoints=10000/rate=max"
+		if rate > 0 {
+			name = fmt.Sprintf("endpoints=10000/rate=%d", rate)
+		}
+		b.Run(name, func(b *testing.B) { benchPipeline(b, 10_000, rate, true) })
+	}
+}
+
+func benchPipeline(b *testing.B, n, rate int, spooled bool) {
 	srv := redistest.StartServer(b)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 4})
 	defer rdb.Close()
@@ -50,7 +62,11 @@ func benchPipeline(b *testing.B, n, rate int) {
 	}
 	lat := make([]time.Duration, 0, b.N+n)
 	var persisted atomic.Int64
-	m := monitor.New(monitor.Options{Workstations: ws, Store: st, Logger: zerolog.Nop(), Heartbeat: time.Hour,
+	dir := ""
+	if spooled {
+		dir = b.TempDir()
+	}
+	m := monitor.New(monitor.Options{Workstations: ws, Store: st, Logger: zerolog.Nop(), Heartbeat: time.Hour, SpoolDir: dir,
 		OnPersisted: func(trs []health.Transition) {
 			now := time.Now()
 			for _, t := range trs {
@@ -63,7 +79,7 @@ func benchPipeline(b *testing.B, n, rate int) {
 	go func() { m.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	// wait until k more transitions than before are persisted; the
-	// callback runs on the loop, so it must never block.
+	// callback runs on the writer, so it must never block.
 	var seen int64
 	wait := func(k int) {
 		seen += int64(k)
