@@ -2,6 +2,7 @@ package journal_test
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -20,12 +21,25 @@ import (
 
 // auditorHash is the record hash as doc.go describes it, written apart from
 // the package: SHA-256 of "deskwatch-journal/1\n" and the fields seq, at,
-// kind, entry, by, payload, prev as netstrings.
-func auditorHash(r map[string]string) string {
+// kind, entry, by, payload, prev as netstrings; for a record with an alg
+// field (format 2), of "deskwatch-journal/2\n" and seq, at, kind, entry,
+// by, actor, alg, payload, prev, an HMAC-SHA256 with key when alg says so.
+func auditorHash(r map[string]string, key ...byte) string {
 	var b strings.Builder
+	fields := []string{"seq", "at", "kind", "entry", "by", "payload", "prev"}
 	b.WriteString("deskwatch-journal/1\n")
-	for _, f := range []string{"seq", "at", "kind", "entry", "by", "payload", "prev"} {
+	if _, v2 := r["alg"]; v2 {
+		fields = []string{"seq", "at", "kind", "entry", "by", "actor", "alg", "payload", "prev"}
+		b.Reset()
+		b.WriteString("deskwatch-journal/2\n")
+	}
+	for _, f := range fields {
 		fmt.Fprintf(&b, "%d:%s,", len(r[f]), r[f])
+	}
+	if strings.HasPrefix(r["alg"], "hmac-sha256:") {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(b.String()))
+		return hex.EncodeToString(m.Sum(nil))
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:])
@@ -175,7 +189,7 @@ func TestVerifyCommand(t *testing.T) {
 	rdb := newClient(t, redistest.Start(t))
 	j := build(t, rdb, prefix)
 	var out strings.Builder
-	if err := journal.VerifyCommand(ctx, j, &out); err != nil {
+	if err := journal.VerifyCommand(ctx, j, &out, journal.VerifyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	head := rdb.HGetAll(ctx, prefix+":{journal}:head").Val()
@@ -187,7 +201,7 @@ func TestVerifyCommand(t *testing.T) {
 
 	rdb.HSet(ctx, recKey(prefix, 7), "payload", "{}")
 	out.Reset()
-	err := journal.VerifyCommand(ctx, j, &out)
+	err := journal.VerifyCommand(ctx, j, &out, journal.VerifyOptions{})
 	if !errors.Is(err, journal.ErrTampered) {
 		t.Fatalf("err = %v, want ErrTampered", err)
 	}

@@ -101,7 +101,7 @@ func (s *Service) AddManual(ctx context.Context, m ManualOutage) (health.Span, e
 		return health.Span{}, classify(err)
 	}
 	if s.journal != nil {
-		_, err = s.journal.RecordManual(ctx, sp, m.By, now)
+		_, err = s.journal.RecordManual(ctx, sp, m.By, "", now)
 		s.journalLate(sp, err)
 	}
 	return sp, nil
@@ -143,7 +143,7 @@ func (s *Service) Revoke(ctx context.Context, id, by string) (health.Span, error
 // journalChange tells the journal at once of a changed exclusion.
 func (s *Service) journalChange(ctx context.Context, sp health.Span, by string) {
 	if s.journal != nil {
-		s.journalLate(sp, s.journal.IngestBy(ctx, []health.Span{sp}, by, s.now()))
+		s.journalLate(sp, s.journal.IngestBy(ctx, []health.Span{sp}, by, "", s.now()))
 	}
 }
 

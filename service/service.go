@@ -39,8 +39,8 @@ type Journal interface {
 	Entry(ctx context.Context, year, number int) (journal.Entry, error)
 	Missing(ctx context.Context, from, to time.Time) ([]journal.Entry, error)
 	AddNote(ctx context.Context, year, number int, n journal.Note) (journal.Entry, error)
-	RecordManual(ctx context.Context, sp health.Span, by string, now time.Time) (journal.Entry, error)
-	IngestBy(ctx context.Context, spans []health.Span, by string, now time.Time) error
+	RecordManual(ctx context.Context, sp health.Span, by, actor string, now time.Time) (journal.Entry, error)
+	IngestBy(ctx context.Context, spans []health.Span, by, actor string, now time.Time) error
 }
 
 // Options configure a Service. Store is required.

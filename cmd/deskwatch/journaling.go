@@ -47,5 +47,5 @@ func cmdJournal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return journal.VerifyCommand(ctx, j, stdout)
+	return journal.VerifyCommand(ctx, j, stdout, journal.VerifyOptions{})
 }
