@@ -53,6 +53,7 @@ type Config struct {
 	Workstations []WorkstationConfig `yaml:"workstations"`
 	SIP          SIPConfig           `yaml:"sip"`
 	Alerts       AlertsConfig        `yaml:"alerts"`
+	Journal      JournalConfig       `yaml:"journal"`
 
 	lines map[string]int // field path -> YAML line, filled by Parse
 	loc   *time.Location // set by a successful Validate
@@ -330,6 +331,7 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Str("redis_prefix", c.Redis.Prefix).
 		Str("http_listen", c.HTTP.Listen).
 		Int("http_tokens", len(c.HTTP.Tokens)).
+		Str("journal_key", secretSource("", c.Journal.KeyFile)).
 		Strs("hotlines", c.AllHotlines()).
 		Int("workstations", len(c.Workstations))
 }

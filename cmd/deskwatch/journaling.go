@@ -17,7 +17,11 @@ import (
 )
 
 func newJournal(cfg *config.Config, rdb redis.UniversalClient, log zerolog.Logger) (*journal.Journal, error) {
-	return journal.New(rdb, journal.Options{Prefix: cfg.Redis.Prefix, Location: cfg.Location(), Workstations: cfg.HealthWorkstations()}, log)
+	key, err := cfg.JournalKey()
+	if err != nil {
+		return nil, err
+	}
+	return journal.New(rdb, journal.Options{Prefix: cfg.Redis.Prefix, Location: cfg.Location(), Workstations: cfg.HealthWorkstations(), Key: key}, log)
 }
 
 // spanSource lets the journal follow the store.
