@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"deskwatch/health"
+	"deskwatch/internal/journaltest"
 	"deskwatch/internal/redistest"
 	"deskwatch/journal"
 )
@@ -189,30 +190,13 @@ func TestFollowMarksTheChainKeyed(t *testing.T) {
 	}
 }
 
-// forge is the attack of issue 13: whoever can write to Redis rewrites
-// record from (change) and recomputes every hash after it and the head, as
-// doc.go documents them. alg, if set, replaces each rewritten record's.
+// forge is the attack of issue 13: record from rewritten, every hash after
+// it and the head recomputed, without the key.
 func forge(t *testing.T, rdb *redis.Client, pfx string, from int64, alg string, change func(r map[string]string)) {
 	t.Helper()
-	recs := chain(t, rdb, pfx)
-	prev := strings.Repeat("0", 64)
-	if from > 1 {
-		prev = recs[from-2]["hash"]
+	if err := journaltest.Forge(ctx, rdb, pfx, from, alg, change); err != nil {
+		t.Fatal(err)
 	}
-	for seq := from; seq <= int64(len(recs)); seq++ {
-		r := recs[seq-1]
-		if seq == from {
-			change(r)
-		}
-		if alg != "" {
-			r["alg"] = alg
-		}
-		r["prev"] = prev
-		r["hash"] = auditorHash(r) // without the key: all an attacker can do
-		prev = r["hash"]
-		rdb.HSet(ctx, recKey(pfx, seq), r)
-	}
-	rdb.HSet(ctx, pfx+":{journal}:head", "seq", len(recs), "hash", prev)
 }
 
 func TestRewriteFromRecord5(t *testing.T) {

@@ -2,9 +2,6 @@ package journal_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,35 +12,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"deskwatch/health"
+	"deskwatch/internal/journaltest"
 	"deskwatch/internal/redistest"
 	"deskwatch/journal"
 )
 
 // auditorHash is the record hash as doc.go describes it, written apart from
-// the package: SHA-256 of "deskwatch-journal/1\n" and the fields seq, at,
-// kind, entry, by, payload, prev as netstrings; for a record with an alg
-// field (format 2), of "deskwatch-journal/2\n" and seq, at, kind, entry,
-// by, actor, alg, payload, prev, an HMAC-SHA256 with key when alg says so.
-func auditorHash(r map[string]string, key ...byte) string {
-	var b strings.Builder
-	fields := []string{"seq", "at", "kind", "entry", "by", "payload", "prev"}
-	b.WriteString("deskwatch-journal/1\n")
-	if _, v2 := r["alg"]; v2 {
-		fields = []string{"seq", "at", "kind", "entry", "by", "actor", "alg", "payload", "prev"}
-		b.Reset()
-		b.WriteString("deskwatch-journal/2\n")
-	}
-	for _, f := range fields {
-		fmt.Fprintf(&b, "%d:%s,", len(r[f]), r[f])
-	}
-	if strings.HasPrefix(r["alg"], "hmac-sha256:") {
-		m := hmac.New(sha256.New, key)
-		m.Write([]byte(b.String()))
-		return hex.EncodeToString(m.Sum(nil))
-	}
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:])
-}
+// the package.
+func auditorHash(r map[string]string, key ...byte) string { return journaltest.Hash(r, key...) }
 
 // build makes the same journal under pfx every time: the mixed day and
 // three notes on entry 1/2026.
