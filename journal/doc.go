@@ -208,8 +208,10 @@
 // is a finding (ProblemSpans) naming the span, the field, both values and
 // the record: an end, start, cause, desk, manual flag or note that moved, a
 // source lost, a span gone from the store, a span the follower will never
-// reach. The chain is read before the spans, so a change made meanwhile
-// only looks pending.
+// reach. Spans that ended before the journal began (its first record, less
+// Lookback, as far back as the follower's first pass read) were never
+// journaled: they are counted apart, not compared. The chain is read before
+// the spans, so a change made meanwhile only looks pending.
 
 // # Redis outages
 //

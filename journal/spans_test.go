@@ -143,29 +143,36 @@ func TestSpanChangedInRedis(t *testing.T) {
 }
 
 // Spans the follower will never reach, or that left the store, are
-// findings; the follower's pending work is not.
+// findings; the follower's pending work is not; spans that ended before
+// the journal began are not compared.
 func TestSpanDiffsAndPending(t *testing.T) {
 	rdb := newClient(t, redistest.Start(t))
-	j := newJournal(t, rdb, prefix)
-	recent := sp("op122-01", 0, health.CauseOffline)
-	recent.Start, recent.End = time.Now().Add(-time.Hour).Truncate(time.Millisecond), time.Now().Add(-50*time.Minute).Truncate(time.Millisecond)
+	now := later.Add(200 * 24 * time.Hour) // the journal began at later
+	j := newJournal(t, rdb, prefix, func(o *journal.Options) { o.Clock = func() time.Time { return now } })
 	gone := sp("op122-02", 0, health.CauseOffline)
 	ingest(t, j, later, gone)
-	old := sp("op122-03", -200*24*time.Hour, health.CauseOffline) // far beyond Lookback: the follower never reads it
-	src := newSource(recent, old)
-	res, err := j.VerifyWith(ctx, journal.VerifyOptions{Spans: src})
+	recent := sp("op122-01", 0, health.CauseOffline)
+	recent.Start, recent.End = now.Add(-time.Hour), now.Add(-50*time.Minute)
+	unreached := sp("op122-03", 30*24*time.Hour, health.CauseOffline) // after the journal began, beyond Lookback now
+	before := sp("op122-04", -200*24*time.Hour, health.CauseOffline)  // before the journal's first pass could read
+	res, err := j.VerifyWith(ctx, journal.VerifyOptions{Spans: newSource(recent, unreached, before)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK || res.DifferCount != 2 || res.PendingCount != 1 || res.Pending[0].Span != recent.ID {
+	if res.OK || res.DifferCount != 2 || res.PendingCount != 1 || res.Pending[0].Span != recent.ID || res.Older != 1 {
 		t.Fatalf("%+v", res)
 	}
 	got := res.Differ[0].English() + " / " + res.Differ[1].English()
-	if !strings.Contains(got, gone.ID+": not in Redis, in the journal (record 2)") || !strings.Contains(got, old.ID+": in Redis, not in the journal") {
+	if !strings.Contains(got, gone.ID+": not in Redis, in the journal (record 2)") || !strings.Contains(got, unreached.ID+": in Redis, not in the journal") {
 		t.Errorf("differences: %s", got)
 	}
 	if !strings.Contains(res.Russian(), "нет в Redis, есть в журнале (запись № 2)") {
 		t.Errorf("verdict: %s", res.Russian())
+	}
+	res, _ = j.VerifyWith(ctx, journal.VerifyOptions{Spans: newSource(gone, recent, before)})
+	if !res.OK || !strings.Contains(res.English(), "Spans that ended before the journal began (not compared): 1.") ||
+		!strings.Contains(res.Russian(), "не сверяются): 1.") {
+		t.Errorf("verdict:\n%s\n%s", res.Russian(), res.English())
 	}
 }
 

@@ -57,6 +57,9 @@ type Result struct {
 	Spans, Matched            int
 	Differ, Pending           []SpanDiff
 	DifferCount, PendingCount int
+	// Older counts the spans in Redis that ended before the journal began
+	// (its first record, less Lookback): it never had them; not compared.
+	Older int
 }
 
 // VerifyOptions add checks to Verify.
@@ -162,6 +165,9 @@ func (j *Journal) VerifyWith(ctx context.Context, opts VerifyOptions) (Result, e
 				res.Anchors++
 			}
 			if spans != nil {
+				if seq == 1 {
+					spans.began, _ = parseTime(s[fAt])
+				}
 				if detail := spans.record(seq, Kind(s[fKind]), s[fPayload]); detail != "" {
 					return fail(seq, ProblemTransition, detail)
 				}

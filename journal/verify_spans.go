@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"deskwatch/health"
 	"deskwatch/spanindex"
@@ -115,7 +116,10 @@ type recordedSpan struct {
 	c   spanContent
 }
 
-type spanCheck struct{ spans map[string]*recordedSpan }
+type spanCheck struct {
+	spans map[string]*recordedSpan
+	began time.Time // the first record's time; zero: an empty chain
+}
 
 func newSpanCheck() *spanCheck { return &spanCheck{spans: map[string]*recordedSpan{}} }
 
@@ -201,7 +205,15 @@ func (j *Journal) compareSpans(ctx context.Context, src SpanSource, sc *spanChec
 	if err != nil {
 		return fmt.Errorf("read the store's spans: %w", err)
 	}
-	reach := j.now().Add(-j.lookback)
+	now := j.now()
+	reach := now.Add(-j.lookback)
+	// The follower's first pass read back Lookback from its start: spans
+	// that ended before that were never journaled.
+	began := now
+	if !sc.began.IsZero() {
+		began = sc.began
+	}
+	began = began.Add(-j.lookback)
 	seen := make(map[string]bool, len(spans))
 	var differ, pending []SpanDiff
 	for _, sp := range spans {
@@ -211,6 +223,10 @@ func (j *Journal) compareSpans(ctx context.Context, src SpanSource, sc *spanChec
 		legal := checkSpan(sp) == nil
 		var diffs []SpanDiff
 		if r := sc.spans[sp.ID]; r == nil {
+			if !sp.Open() && sp.End.Before(began) {
+				res.Older++
+				continue
+			}
 			diffs = []SpanDiff{{Span: sp.ID, Field: "span", Store: sp.ID}}
 		} else {
 			for _, f := range diffFields(&r.c, &c) {

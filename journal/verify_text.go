@@ -33,8 +33,8 @@ var problemText = map[Problem][2]string{
 
 // verdicts are the texts of a verdict: [0] Russian, [1] English.
 var verdicts = [2]struct {
-	spans, broken, counted, empty, intact, anchors, matched, pending, more string
-	diff                                                                   func(SpanDiff) string
+	spans, broken, counted, empty, intact, anchors, matched, pending, older, more string
+	diff                                                                          func(SpanDiff) string
 }{{
 	spans:   "ИНТЕРВАЛЫ В REDIS РАСХОДЯТСЯ С ЖУРНАЛОМ УЧЕТА РАБОТЫ АРМ: цепочка цела (записей %d, последняя № %d, %s %s), расхождений: %d — %s.",
 	broken:  "ЖУРНАЛ УЧЕТА РАБОТЫ АРМ НАРУШЕН: запись № %d — %s%s",
@@ -44,6 +44,7 @@ var verdicts = [2]struct {
 	anchors: " Заголовки из отчётов совпадают: %d.",
 	matched: " Интервалы в Redis совпадают с журналом: %d",
 	pending: "; ещё не внесены в журнал (внесёт следящий процесс): %s",
+	older:   " Интервалов, закончившихся до начала журнала (не сверяются): %d.",
 	more:    "ещё", diff: SpanDiff.Russian,
 }, {
 	spans:   "THE SPANS IN REDIS DIFFER FROM THE WORKSTATION JOURNAL: the chain is intact (%d records, the last #%d, %s %s); %d differences: %s.",
@@ -54,6 +55,7 @@ var verdicts = [2]struct {
 	anchors: " The chain heads from reports match: %d.",
 	matched: " The spans in Redis match the journal: %d",
 	pending: "; not journaled yet (the follower will): %s",
+	older:   " Spans that ended before the journal began (not compared): %d.",
 	more:    "more", diff: SpanDiff.English,
 }}
 
@@ -88,6 +90,9 @@ func (r Result) verdict(lang int) string {
 			s += fmt.Sprintf(v.pending, diffList(r.Pending, r.PendingCount, v.diff, v.more))
 		}
 		s += "."
+	}
+	if r.Older > 0 {
+		s += fmt.Sprintf(v.older, r.Older)
 	}
 	return s
 }
