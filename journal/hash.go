@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
 )
@@ -52,15 +53,24 @@ func canonical(buf []byte, domain string, fields ...string) []byte {
 	return buf
 }
 
-// digest is the lower-case hex SHA-256 of msg, or its HMAC-SHA256 with key.
-func digest(msg, key []byte) string {
-	if key == nil {
-		sum := sha256.Sum256(msg)
+// digest is the lower-case hex SHA-256 of msg, or, keyed, its HMAC-SHA256
+// with the journal's key. HMAC states are reused: setting one up costs
+// twice the hashing of a record.
+func (j *Journal) digest(msg []byte, keyed bool) string {
+	var sum [sha256.Size]byte
+	if !keyed {
+		sum = sha256.Sum256(msg)
 		return hex.EncodeToString(sum[:])
 	}
-	m := hmac.New(sha256.New, key)
+	m, _ := j.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, j.hmacKey)
+	}
+	m.Reset()
 	m.Write(msg)
-	return hex.EncodeToString(m.Sum(nil))
+	s := hex.EncodeToString(m.Sum(sum[:0]))
+	j.macs.Put(m)
+	return s
 }
 
 // format is 2 for a stored record with an alg field, else 1.
@@ -83,29 +93,30 @@ func (s storedRecord) fieldNames() []string {
 func (j *Journal) hashOf(s storedRecord) (string, error) {
 	var scratch [1024]byte
 	if s.format() == 1 {
-		return digest(canonical(scratch[:0], hashDomain1, s[fSeq], s[fAt], s[fKind], s[fEntry], s[fBy], s[fPayload], s[fPrev]), nil), nil
+		return j.digest(canonical(scratch[:0], hashDomain1, s[fSeq], s[fAt], s[fKind], s[fEntry], s[fBy], s[fPayload], s[fPrev]), false), nil
 	}
-	key, err := j.keyFor(s[fAlg])
+	keyed, err := j.algKeyed(s[fAlg])
 	if err != nil {
 		return "", err
 	}
-	return digest(canonical(scratch[:0], hashDomain2, s[fSeq], s[fAt], s[fKind], s[fEntry], s[fBy], s[fActor], s[fAlg], s[fPayload], s[fPrev]), key), nil
+	return j.digest(canonical(scratch[:0], hashDomain2, s[fSeq], s[fAt], s[fKind], s[fEntry], s[fBy], s[fActor], s[fAlg], s[fPayload], s[fPrev]), keyed), nil
 }
 
-// keyFor is the key an alg field asks for: nil for plain SHA-256.
-func (j *Journal) keyFor(alg string) ([]byte, error) {
+// algKeyed says whether an alg field asks for the journal's key, which must
+// then be the one it names.
+func (j *Journal) algKeyed(alg string) (bool, error) {
 	id, keyed := strings.CutPrefix(alg, algHMAC)
 	switch {
 	case alg == algPlain:
-		return nil, nil
+		return false, nil
 	case !keyed:
-		return nil, fmt.Errorf("unknown alg %q", alg)
+		return false, fmt.Errorf("unknown alg %q", alg)
 	case j.hmacKey == nil:
-		return nil, fmt.Errorf("keyed with key %s and no key is configured: %w", id, ErrKey)
+		return false, fmt.Errorf("keyed with key %s and no key is configured: %w", id, ErrKey)
 	case id != j.keyID:
-		return nil, fmt.Errorf("keyed with key %s, the configured key is %s: %w", id, j.keyID, ErrKey)
+		return false, fmt.Errorf("keyed with key %s, the configured key is %s: %w", id, j.keyID, ErrKey)
 	}
-	return j.hmacKey, nil
+	return true, nil
 }
 
 // seal gives a new record's stored fields in the order of fields2, its
@@ -117,6 +128,6 @@ func (j *Journal) seal(r Record) [10]string {
 	}
 	f := [10]string{strconv.FormatInt(r.Seq, 10), fmtTime(r.At), string(r.Kind), r.Entry, r.By, r.Actor, alg, string(r.Payload), r.PrevHash}
 	var scratch [1024]byte
-	f[9] = digest(canonical(scratch[:0], hashDomain2, f[:9]...), j.hmacKey)
+	f[9] = j.digest(canonical(scratch[:0], hashDomain2, f[:9]...), j.hmacKey != nil)
 	return f
 }

@@ -84,6 +84,7 @@ type Journal struct {
 	clock       func() time.Time
 	hmacKey     []byte // nil: records are plain SHA-256
 	keyID       string
+	macs        sync.Pool // of hash.Hash: HMAC-SHA256 with hmacKey
 
 	mu      sync.Mutex        // serializes this process's appends
 	illegal map[string]string // span -> the change last logged as not journaled (under mu)
