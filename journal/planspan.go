@@ -28,7 +28,7 @@ func (p *planner) updateSpan(sp health.Span, st *spanState) {
 		p.j.warnIllegal(sp.ID, why)
 		return
 	}
-	j, id := p.j, st.Entry
+	j, id, before := p.j, st.Entry, p.records
 	switch {
 	case st.End == 0 && !sp.Open():
 		st.End, st.Sources = ms(sp.End), src
@@ -53,8 +53,10 @@ func (p *planner) updateSpan(sp health.Span, st *spanState) {
 		}
 		p.touch(id)
 	}
-	st.Fixed = fixedDigest(sp)
-	p.dirtySpans[sp.ID] = true
+	if p.records > before { // an open span unchanged writes nothing
+		st.Fixed = fixedDigest(sp)
+		p.dirtySpans[sp.ID] = true
+	}
 }
 
 // person is who the records of a person's change name: the caller's by and

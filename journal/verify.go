@@ -259,11 +259,13 @@ func (j *Journal) checkIndex(ctx context.Context, want map[string][]int64) (int6
 	return first, firstDetail, nil
 }
 
-// label turns "2026-0017" into "17/2026"; "" (the chain's own records)
-// stays as it is.
+// label turns "2026-0017" into "17/2026".
 func label(id string) string {
 	if y, n, ok := parseEntryID(id); ok {
 		return fmt.Sprintf("%d/%d", n, y)
+	}
+	if id == "" {
+		return "(the chain's own records)"
 	}
 	return id
 }
