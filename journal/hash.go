@@ -55,7 +55,7 @@ func canonical(buf []byte, domain string, fields ...string) []byte {
 
 // digest is the lower-case hex SHA-256 of msg, or, keyed, its HMAC-SHA256
 // with the journal's key. HMAC states are reused: setting one up costs
-// twice the hashing of a record.
+// about as much as hashing a record, and six allocations.
 func (j *Journal) digest(msg []byte, keyed bool) string {
 	var sum [sha256.Size]byte
 	if !keyed {
