@@ -62,6 +62,7 @@ type Config struct {
 	// $DESKWATCH_STATE_DIR, else /var/lib/deskwatch.
 	StateDir string      `yaml:"state_dir"`
 	Spool    SpoolConfig `yaml:"spool"`
+	Journal      JournalConfig       `yaml:"journal"`
 
 	lines  map[string]int                // field path -> YAML line, filled by Parse
 	blocks map[string]int                // field path -> first line of a block scalar's text
@@ -354,6 +355,7 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Int("http_tokens", len(c.HTTP.Tokens)).
 		Int("http_max_connections", c.HTTP.MaxConnections).
 		Bool("http_tls", c.HTTP.TLS != nil).
+		Str("journal_key", secretSource("", c.Journal.KeyFile)).
 		Strs("hotlines", c.AllHotlines()).
 		Int("workstations", len(c.Workstations)).
 		Str("state_dir", c.StateDir).

@@ -48,6 +48,7 @@ func (c *Config) Validate() error {
 	v.alerts()
 	v.accessLog()
 	v.state()
+	v.journal()
 	return errors.Join(v.errs...)
 }
 

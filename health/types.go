@@ -178,7 +178,8 @@ func (iv Interval) Open() bool { return iv.End.IsZero() }
 type Exclusion struct {
 	Category string    `json:"category"` // power | carrier | force_majeure | other
 	Reason   string    `json:"reason"`
-	By       string    `json:"by"`
+	By       string    `json:"by"`              // who, as they gave it
+	Actor    string    `json:"actor,omitempty"` // the authenticated caller (API token name, "cli:user")
 	At       time.Time `json:"at"`
 }
 

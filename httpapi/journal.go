@@ -50,7 +50,8 @@ type recordDTO struct {
 	Seq     int64           `json:"seq"`
 	At      time.Time       `json:"at"`
 	Kind    string          `json:"kind"`
-	By      string          `json:"by"`
+	By      string          `json:"by"`    // as they wrote
+	Actor   string          `json:"actor"` // authenticated; "" in records made before it was kept
 	Payload json.RawMessage `json:"payload"`
 	Hash    string          `json:"hash"`
 }
@@ -64,7 +65,7 @@ func toEntry(e journal.Entry) entryDTO {
 		out.End = &end
 	}
 	for _, r := range e.History {
-		out.History = append(out.History, recordDTO{Seq: r.Seq, At: r.At, Kind: string(r.Kind), By: r.By, Payload: r.Payload, Hash: r.Hash})
+		out.History = append(out.History, recordDTO{Seq: r.Seq, At: r.At, Kind: string(r.Kind), By: r.By, Actor: r.Actor, Payload: r.Payload, Hash: r.Hash})
 	}
 	return out
 }
@@ -133,10 +134,8 @@ func (s *Server) addJournalNote(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if strings.TrimSpace(b.By) == "" {
-		b.By = callerOf(r).Name
-	}
-	s.answerEntry(w, r)(s.opt.Journal.AddNote(r.Context(), y, n, journal.Note{Cause: b.Cause, Actions: b.Actions, Fault: b.Fault, By: b.By}))
+	note := journal.Note{Cause: b.Cause, Actions: b.Actions, Fault: b.Fault, By: orCaller(r, b.By), Actor: callerOf(r).Name}
+	s.answerEntry(w, r)(s.opt.Journal.AddNote(r.Context(), y, n, note))
 }
 
 // answerEntry renders a use case's journal entry, or its error.

@@ -13,7 +13,8 @@ import (
 type exclusionDTO struct {
 	Category string `json:"category"`
 	Reason   string `json:"reason"`
-	By       string `json:"by"`
+	By       string `json:"by"`    // as they wrote
+	Actor    string `json:"actor"` // the token that set it; "" before it was kept
 	At       string `json:"at"`
 }
 
@@ -32,6 +33,9 @@ type outageDTO struct {
 	// the windows listed.
 	Planned     bool     `json:"planned"`
 	Maintenance []string `json:"maintenance,omitempty"`
+	// By and Actor: who entered a manual outage, in the answer to its POST.
+	By    string `json:"by,omitempty"`
+	Actor string `json:"actor,omitempty"`
 }
 
 func toOutage(sp health.Span) outageDTO {
@@ -41,7 +45,7 @@ func toOutage(sp health.Span) outageDTO {
 	}
 	if ex := sp.Exclusion; ex != nil {
 		o.Excluded = true
-		o.Exclusion = &exclusionDTO{Category: ex.Category, Reason: ex.Reason, By: ex.By, At: *rfc(ex.At)}
+		o.Exclusion = &exclusionDTO{Category: ex.Category, Reason: ex.Reason, By: ex.By, Actor: ex.Actor, At: *rfc(ex.At)}
 	}
 	return o
 }
@@ -104,6 +108,7 @@ type manualBody struct {
 	End         *string `json:"end"`
 	Cause       string  `json:"cause"`
 	Note        string  `json:"note"`
+	By          string  `json:"by"` // default: the token's name
 }
 
 func (s *Server) createOutage(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +117,7 @@ func (s *Server) createOutage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	m := service.ManualOutage{Workstation: b.Workstation, Cause: b.Cause, Note: b.Note, By: callerOf(r).Name}
+	m := service.ManualOutage{Workstation: b.Workstation, Cause: b.Cause, Note: b.Note, By: orCaller(r, b.By), Actor: callerOf(r).Name}
 	var err error
 	if m.Start, err = parseTime("start", b.Start); err != nil {
 		s.writeError(w, r, err)
@@ -126,7 +131,22 @@ func (s *Server) createOutage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answerSpan(w, r, http.StatusCreated)(s.opt.Service.AddManual(r.Context(), m))
+	sp, err := s.opt.Service.AddManual(r.Context(), m)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	o := toOutage(sp)
+	o.By, o.Actor = m.By, m.Actor
+	writeJSON(w, http.StatusCreated, o)
+}
+
+// orCaller is by as the body gave it, or else the token's name.
+func orCaller(r *http.Request, by string) string {
+	if strings.TrimSpace(by) == "" {
+		return callerOf(r).Name
+	}
+	return by
 }
 
 func (s *Server) getOutage(w http.ResponseWriter, r *http.Request) {
@@ -145,14 +165,13 @@ func (s *Server) exclude(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if strings.TrimSpace(b.By) == "" {
-		b.By = callerOf(r).Name
-	}
-	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Exclude(r.Context(), r.PathValue("id"), health.Exclusion{Category: b.Category, Reason: b.Reason, By: b.By}))
+	ex := health.Exclusion{Category: b.Category, Reason: b.Reason, By: orCaller(r, b.By), Actor: callerOf(r).Name}
+	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Exclude(r.Context(), r.PathValue("id"), ex))
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
-	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Revoke(r.Context(), r.PathValue("id"), callerOf(r).Name))
+	name := callerOf(r).Name
+	s.answerSpan(w, r, http.StatusOK)(s.opt.Service.Revoke(r.Context(), r.PathValue("id"), name, name))
 }
 
 // answerSpan renders a use case's span with code, or its error.

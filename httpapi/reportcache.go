@@ -45,7 +45,9 @@ const (
 // version's file is the same bytes every time (strong); a live one is
 // rendered anew with its generation time, the same in substance (weak).
 func reportETag(rep *report.Report, submitted bool, ext string) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{rep.Quarter.String(), strconv.Itoa(rep.Version), rep.Status, rep.InputsHash, rep.Lang, ext}, "\x00")))
+	// The journal's head is printed on every format: a new record anywhere
+	// in the chain makes a new file.
+	sum := sha256.Sum256([]byte(strings.Join([]string{rep.Quarter.String(), strconv.Itoa(rep.Version), rep.Status, rep.InputsHash, rep.JournalHead.String(), rep.Lang, ext}, "\x00")))
 	tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 	if !submitted {
 		tag = "W/" + tag
@@ -81,7 +83,7 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, rep *report
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	key := fmt.Sprintf("report:%s:v%d:%s:%s.%s", rep.Quarter, rep.Version, strings.TrimPrefix(rep.InputsHash, "sha256:"), rep.Lang, ext)
+	key := fmt.Sprintf("report:%s:v%d:%s:%s:%s.%s", rep.Quarter, rep.Version, strings.TrimPrefix(rep.InputsHash, "sha256:"), rep.JournalHead.String(), rep.Lang, ext)
 	body, cached := s.rendered(r.Context(), submitted, key)
 	if !cached {
 		var buf bytes.Buffer
@@ -96,6 +98,9 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, rep *report
 	h.Set("Content-Type", f.ctype)
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="deskwatch-%s-v%d.%s"`, rep.Quarter, rep.Version, ext))
 	h.Set("X-Inputs-Hash", rep.InputsHash)
+	if head := rep.JournalHead.String(); head != "" {
+		h.Set("X-Journal-Head", head)
+	}
 	_, _ = w.Write(body)
 }
 

@@ -52,7 +52,7 @@ func TestReportFilesCached(t *testing.T) {
 		Tokens: []httpapi.Token{{Name: "board", Role: "viewer", SHA256: sum(viewTok)}}, Live: live{health.NewTracker(wss)}, Now: func() time.Time { return e.now }}))
 	t.Cleanup(srv.Close)
 	q3, _ := health.ParseQuarter("2026Q3")
-	if _, _, err := svc.Submit(context.Background(), q3, "Иванов"); err != nil {
+	if _, err := svc.Submit(context.Background(), q3, "Иванов", "duty"); err != nil {
 		t.Fatal(err)
 	}
 	counts := func(live, submitted, cached int64) {

@@ -18,7 +18,7 @@ type Reports interface {
 	RecentReports(ctx context.Context) ([]service.QuarterReport, error)
 	LiveReport(ctx context.Context, q health.Quarter) (service.QuarterReport, error)
 	SubmittedReport(ctx context.Context, q health.Quarter, version int) (*report.Report, error)
-	Submit(ctx context.Context, q health.Quarter, by string) (version int, created bool, err error)
+	Submit(ctx context.Context, q health.Quarter, by, actor string) (service.Submission, error)
 	Versions(ctx context.Context, q health.Quarter) (service.History, error)
 }
 
@@ -104,23 +104,27 @@ func (s *Server) submitReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badQuarter(r.PathValue("period")))
 		return
 	}
-	v, created, err := s.opt.Reports.Submit(r.Context(), q, callerOf(r).Name)
+	name := callerOf(r).Name
+	sub, err := s.opt.Reports.Submit(r.Context(), q, name, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	code := http.StatusOK
-	if created {
+	if sub.Created {
 		code = http.StatusCreated
 	}
-	writeJSON(w, code, map[string]any{"period": q.String(), "version": v, "created": created})
+	writeJSON(w, code, map[string]any{"period": q.String(), "version": sub.Version, "created": sub.Created,
+		"by": name, "actor": name, "journal_head": sub.JournalHead.String()})
 }
 
 type versionDTO struct {
 	Version     any                `json:"version"` // number, or "live" for unsubmitted changes
 	SubmittedAt *string            `json:"submitted_at"`
 	By          string             `json:"by,omitempty"`
+	Actor       string             `json:"actor,omitempty"`
 	InputsHash  string             `json:"inputs_hash"`
+	JournalHead string             `json:"journal_head,omitempty"` // "SEQ:HASH" as the version printed it
 	N           int                `json:"N"`
 	D           float64            `json:"D"`
 	Diff        map[string]any     `json:"diff_from_previous,omitempty"`
@@ -144,7 +148,8 @@ func (s *Server) reportVersions(w http.ResponseWriter, r *http.Request) {
 	out := make([]versionDTO, 0, len(h.Versions))
 	var prev *report.Report
 	for _, v := range h.Versions {
-		d := versionDTO{Version: v.Version, SubmittedAt: rfc(v.SubmittedAt), By: v.By, InputsHash: v.Report.InputsHash, N: v.Report.N, D: v.Report.D, Di: map[string]float64{}}
+		d := versionDTO{Version: v.Version, SubmittedAt: rfc(v.SubmittedAt), By: v.By, Actor: v.Actor, InputsHash: v.Report.InputsHash,
+			JournalHead: v.Report.JournalHead.String(), N: v.Report.N, D: v.Report.D, Di: map[string]float64{}}
 		if v.Version == 0 {
 			d.Version = "live"
 		}

@@ -26,7 +26,7 @@ type Service interface {
 	Outage(ctx context.Context, id string) (health.Span, error)
 	AddManual(ctx context.Context, m service.ManualOutage) (health.Span, error)
 	Exclude(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
-	Revoke(ctx context.Context, id, by string) (health.Span, error)
+	Revoke(ctx context.Context, id, by, actor string) (health.Span, error)
 	Availability(ctx context.Context, period health.Interval) (health.AvailabilityResult, error)
 	Ping(ctx context.Context) error
 }
@@ -202,7 +202,8 @@ const (
 
 type ctxKey struct{}
 
-// Caller is the authenticated token's name and role.
+// Caller is the authenticated token's name and role. The name is the
+// actor every write records beside the by the body gives.
 type Caller struct{ Name, Role string }
 
 func callerOf(r *http.Request) Caller {

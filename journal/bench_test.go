@@ -1,6 +1,7 @@
 package journal_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -76,7 +77,18 @@ func BenchmarkIngestKnown(b *testing.B) {
 
 // BenchmarkVerify walks a chain of 100,002 records (33,334 one-desk
 // incidents of three records each).
-func BenchmarkVerify(b *testing.B) {
+func BenchmarkVerify(b *testing.B) { benchVerify(b, nil, false) }
+
+// BenchmarkVerifyKeyed walks the same chain keyed (HMAC-SHA256).
+func BenchmarkVerifyKeyed(b *testing.B) {
+	benchVerify(b, func(o *journal.Options) { o.Key = []byte("0123456789abcdef0123456789abcdef") }, false)
+}
+
+// BenchmarkVerifySpans walks the same chain and compares its 33,334 spans
+// with the store's (here a slice): what `deskwatch journal verify` does.
+func BenchmarkVerifySpans(b *testing.B) { benchVerify(b, nil, true) }
+
+func benchVerify(b *testing.B, mod func(*journal.Options), withSpans bool) {
 	rdb := newClient(b, redistest.Start(b))
 	var spans []health.Span
 	for k := range 33_334 {
@@ -84,14 +96,22 @@ func BenchmarkVerify(b *testing.B) {
 		spans = append(spans, health.Span{ID: fmt.Sprintf("op%04d-%d", k%1000, k), Workstation: fmt.Sprintf("op%04d", k%1000),
 			Start: s, End: s.Add(30 * time.Second), Cause: health.CauseUnregistered, Sources: []health.Source{health.SourceARI}})
 	}
-	j := newJournal(b, rdb, prefix)
+	var mods []func(*journal.Options)
+	if mod != nil {
+		mods = append(mods, mod)
+	}
+	j := newJournal(b, rdb, prefix, mods...)
 	if err := j.Ingest(ctx, spans, later.Add(100*24*time.Hour)); err != nil {
 		b.Fatal(err)
+	}
+	var opts journal.VerifyOptions
+	if withSpans {
+		opts.Spans = journal.SpanSourceFunc(func(context.Context, time.Time, time.Time) ([]health.Span, error) { return spans, nil })
 	}
 	var res journal.Result
 	for b.Loop() {
 		var err error
-		if res, err = j.Verify(ctx); err != nil || !res.OK {
+		if res, err = j.VerifyWith(ctx, opts); err != nil || !res.OK || withSpans && res.Matched != len(spans) {
 			b.Fatalf("%+v %v", res, err)
 		}
 	}

@@ -2,73 +2,35 @@ package journal
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// hashDomain starts the canonical encoding of every record (doc.go).
-const hashDomain = "deskwatch-journal/1\n"
-
-// genesis is the PrevHash of the first record.
-var genesis = strings.Repeat("0", 64)
-
-// Record fields as stored in the record's hash, in canonical order (Hash
-// last, outside the encoding).
+// Record fields as stored in the record's hash; hash.go lists each
+// format's.
 const (
 	fSeq     = "seq"
 	fAt      = "at"
 	fKind    = "kind"
 	fEntry   = "entry"
 	fBy      = "by"
+	fActor   = "actor"
+	fAlg     = "alg"
 	fPayload = "payload"
 	fPrev    = "prev"
 	fHash    = "hash"
 )
 
-var recordFields = []string{fSeq, fAt, fKind, fEntry, fBy, fPayload, fPrev, fHash}
-
-// canonicalHash is the lower-case hex SHA-256 of the domain line followed by
-// the seven fields as netstrings ("<byte length>:<bytes>,"), exactly as
-// stored.
-func canonicalHash(seq, at, kind, entry, by, payload, prev string) string {
-	var scratch [1024]byte
-	buf := append(scratch[:0], hashDomain...)
-	for _, f := range [...]string{seq, at, kind, entry, by, payload, prev} {
-		buf = strconv.AppendInt(buf, int64(len(f)), 10)
-		buf = append(buf, ':')
-		buf = append(buf, f...)
-		buf = append(buf, ',')
-	}
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:])
-}
-
-// fields returns the record's stored fields in the order of recordFields,
-// with the hash computed over them.
-func (r Record) fields() [8]string {
-	f := [8]string{strconv.FormatInt(r.Seq, 10), fmtTime(r.At), string(r.Kind), r.Entry, r.By, string(r.Payload), r.PrevHash}
-	f[7] = canonicalHash(f[0], f[1], f[2], f[3], f[4], f[5], f[6])
-	return f
-}
-
 // storedRecord is a record as read back from its hash.
 type storedRecord map[string]string
-
-// computeHash hashes the stored form of the fields.
-func (s storedRecord) computeHash() string {
-	return canonicalHash(s[fSeq], s[fAt], s[fKind], s[fEntry], s[fBy], s[fPayload], s[fPrev])
-}
 
 // record parses a stored record. It checks the shape only: the hash is
 // checked by the callers.
 func (s storedRecord) record() (Record, error) {
-	for _, f := range recordFields {
+	for _, f := range s.fieldNames() {
 		if _, ok := s[f]; !ok {
 			return Record{}, fmt.Errorf("field %q missing", f)
 		}
@@ -84,7 +46,7 @@ func (s storedRecord) record() (Record, error) {
 	if !kinds[Kind(s[fKind])] {
 		return Record{}, fmt.Errorf("unknown kind %q", s[fKind])
 	}
-	return Record{Seq: seq, At: at, Kind: Kind(s[fKind]), Entry: s[fEntry], By: s[fBy],
+	return Record{Seq: seq, At: at, Kind: Kind(s[fKind]), Entry: s[fEntry], By: s[fBy], Actor: s[fActor], Alg: s[fAlg],
 		Payload: []byte(s[fPayload]), PrevHash: s[fPrev], Hash: s[fHash]}, nil
 }
 
@@ -139,8 +101,8 @@ func (j *Journal) readHead(ctx context.Context) (head, error) {
 // one they were hashed on. ARGV: the expected head hash ("" for an empty
 // chain), the new head's seq and hash, then operations, each: command,
 // index in KEYS, argument count, arguments. REC writes a record (its hash
-// key; arguments: the KEYS index of its entry's index, then the eight
-// fields in the order of recordFields) and appends its seq to the entry's
+// key; arguments: the KEYS index of its entry's index, then the ten
+// fields in the order of fields2) and appends its seq to the entry's
 // index; it refuses a record key that exists, checked for all records before
 // anything is written. HSET, ZADD and SADD maintain the other indexes.
 // Returns 1, or 0 when the head moved (the caller plans again).
@@ -160,7 +122,8 @@ while i <= #ARGV do
   if cmd == 'REC' then
     local a = i + 3
     redis.call('HSET', key, 'seq', ARGV[a + 1], 'at', ARGV[a + 2], 'kind', ARGV[a + 3], 'entry', ARGV[a + 4],
-      'by', ARGV[a + 5], 'payload', ARGV[a + 6], 'prev', ARGV[a + 7], 'hash', ARGV[a + 8])
+      'by', ARGV[a + 5], 'actor', ARGV[a + 6], 'alg', ARGV[a + 7], 'payload', ARGV[a + 8], 'prev', ARGV[a + 9],
+      'hash', ARGV[a + 10])
     redis.call('RPUSH', KEYS[tonumber(ARGV[a])], ARGV[a + 1])
   elseif cmd == 'HSET' or cmd == 'ZADD' or cmd == 'SADD' then
     redis.call(cmd, key, unpack(ARGV, i + 3, i + 2 + n))
@@ -204,9 +167,9 @@ func (b *batch) keyOf(key string) int {
 }
 
 // rec adds a record: its key, its entry's index and its fields in the order
-// of recordFields.
-func (b *batch) rec(key, index string, fields *[8]string) {
-	b.args = append(b.args, "REC", b.keyOf(key), 9, b.keyOf(index))
+// of fields2.
+func (b *batch) rec(key, index string, fields *[10]string) {
+	b.args = append(b.args, "REC", b.keyOf(key), 11, b.keyOf(index))
 	for _, f := range fields {
 		b.args = append(b.args, f)
 	}
@@ -317,7 +280,11 @@ func (j *Journal) readRecords(ctx context.Context, seqs []int64) ([]Record, erro
 			if err != nil {
 				return nil, fmt.Errorf("record %d: %v: %w", part[i], err, ErrTampered)
 			}
-			if r.Seq != part[i] || s.computeHash() != r.Hash {
+			h, err := j.hashOf(s)
+			if err != nil {
+				return nil, fmt.Errorf("record %d: %w", part[i], err)
+			}
+			if r.Seq != part[i] || h != r.Hash {
 				return nil, fmt.Errorf("record %d: %w", part[i], ErrTampered)
 			}
 			out = append(out, r)

@@ -11,64 +11,11 @@ import (
 	"deskwatch/health"
 )
 
-// Payloads of the record kinds (doc.go). Times are UTC strings to the
-// millisecond, so an auditor reads them as they are.
-
-// openedPayload: entry_opened and manual.
-type openedPayload struct {
-	Year   int    `json:"year"`
-	Number int    `json:"number"`
-	Cause  string `json:"cause"`
-	Anchor string `json:"anchor"` // start of the span that opened the entry
-}
-
-// spanPayload: span_added.
-type spanPayload struct {
-	Span     string   `json:"span"`
-	Desk     string   `json:"desk"`
-	Hotlines []string `json:"hotlines"`
-	Start    string   `json:"start"`
-	End      string   `json:"end,omitempty"` // empty: open
-	Cause    string   `json:"cause"`
-	Sources  []string `json:"sources"`
-	Manual   bool     `json:"manual,omitempty"`
-	Note     string   `json:"note,omitempty"`
-}
-
-// spanClosedPayload: span_closed.
-type spanClosedPayload struct {
-	Span    string   `json:"span"`
-	End     string   `json:"end"`
-	Sources []string `json:"sources"`
-}
-
-// entryClosedPayload: entry_closed.
-type entryClosedPayload struct {
-	End string `json:"end"`
-}
-
-// notePayload: note. Absent fields are left as they were.
-type notePayload struct {
-	Cause   *string `json:"cause,omitempty"`
-	Actions *string `json:"actions,omitempty"`
-	Fault   *string `json:"fault,omitempty"`
-}
-
-// exclusionPayload: exclusion (the exclusion set) and exclusion_revoked
-// (the exclusion withdrawn).
-type exclusionPayload struct {
-	Span     string `json:"span"`
-	Category string `json:"category"`
-	Reason   string `json:"reason"`
-	By       string `json:"by"` // who set it
-	At       string `json:"at"` // when it was set
-}
-
 // foldSpan is a span as the records of its entry describe it.
 type foldSpan struct {
 	spanPayload
 	start, end time.Time
-	exclusion  *exclusionPayload
+	exclusion  *exclusionBody
 	excludedAt int64 // seq of the exclusion record
 }
 
@@ -129,8 +76,8 @@ func fold(recs []Record) (Entry, error) {
 				order = append(order, fs)
 			}
 			spans[p.Span] = fs
-		case KindSpanClosed:
-			var p spanClosedPayload
+		case KindSpanClosed, KindSpanChanged:
+			var p spanPayload
 			if err := decode(r, &p); err != nil {
 				return e, err
 			}
@@ -138,11 +85,14 @@ func fold(recs []Record) (Entry, error) {
 			if fs == nil {
 				return e, fmt.Errorf("record %d: span %s not in the entry", r.Seq, p.Span)
 			}
-			end, err := parseTime(p.End)
-			if err != nil {
-				return e, fmt.Errorf("record %d: end: %w", r.Seq, err)
+			fs.Sources = p.Sources
+			if r.Kind == KindSpanClosed {
+				end, err := parseTime(p.End)
+				if err != nil {
+					return e, fmt.Errorf("record %d: end: %w", r.Seq, err)
+				}
+				fs.end = end
 			}
-			fs.end, fs.Sources = end, p.Sources
 		case KindEntryClosed:
 			// A statement for the reader: End follows from the spans.
 		case KindNote:
@@ -170,7 +120,7 @@ func fold(recs []Record) (Entry, error) {
 				return e, fmt.Errorf("record %d: span %s not in the entry", r.Seq, p.Span)
 			}
 			if r.Kind == KindExclusion {
-				fs.exclusion, fs.excludedAt = &p, r.Seq
+				fs.exclusion, fs.excludedAt = &p.exclusionBody, r.Seq
 			} else {
 				fs.exclusion, fs.excludedAt = nil, 0
 			}

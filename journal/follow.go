@@ -72,6 +72,9 @@ func (j *Journal) Follow(ctx context.Context, src SpanSource, every time.Duratio
 
 // followOnce runs one pass of Follow.
 func (j *Journal) followOnce(ctx context.Context, src SpanSource, invalid map[string]bool) error {
+	if err := j.markKeyed(ctx); err != nil {
+		return err
+	}
 	now := j.now()
 	vals, err := j.rdb.HMGet(ctx, j.followKey(), "checkpoint", "rescan").Result()
 	if err != nil {

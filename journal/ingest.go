@@ -31,29 +31,37 @@ const (
 // start (or none) and a cause (empty is taken as "manual" for manual spans);
 // otherwise Ingest returns a *ValidationError and writes nothing.
 func (j *Journal) Ingest(ctx context.Context, spans []health.Span, now time.Time) error {
-	_, err := j.ingest(ctx, spans, now, "")
+	_, err := j.ingest(ctx, spans, now, "", "")
 	return err
 }
 
-// IngestBy is Ingest for a change a person just made through the API (a
-// revoked exclusion): the records it causes name them instead of the system.
-func (j *Journal) IngestBy(ctx context.Context, spans []health.Span, by string, now time.Time) error {
-	_, err := j.ingest(ctx, spans, now, by)
+// IngestBy is Ingest for a change a person just made (an exclusion set or
+// revoked): the records it causes name them, by as they wrote and actor as
+// authenticated, instead of the system.
+func (j *Journal) IngestBy(ctx context.Context, spans []health.Span, by, actor string, now time.Time) error {
+	if err := checkActor(actor); err != nil {
+		return err
+	}
+	_, err := j.ingest(ctx, spans, now, by, actor)
 	return err
 }
 
 // RecordManual journals a span entered by hand (as store.AddManual returned
-// it) at once, naming who entered it, and returns its entry. Recording it
-// again returns the same entry. Follow would journal the span too, but as
-// entered by the system.
-func (j *Journal) RecordManual(ctx context.Context, sp health.Span, by string, now time.Time) (Entry, error) {
+// it) at once, naming who entered it (by as they wrote, actor as
+// authenticated), and returns its entry. Recording it again returns the
+// same entry. Follow would journal the span too, but as entered by the
+// system.
+func (j *Journal) RecordManual(ctx context.Context, sp health.Span, by, actor string, now time.Time) (Entry, error) {
 	if !sp.Manual {
 		return Entry{}, &ValidationError{"span.Manual", "false: RecordManual takes spans entered by hand"}
 	}
 	if err := checkText("by", by, MaxBy); err != nil {
 		return Entry{}, err
 	}
-	p, err := j.ingest(ctx, []health.Span{sp}, now, strings.TrimSpace(by))
+	if err := checkActor(actor); err != nil {
+		return Entry{}, err
+	}
+	p, err := j.ingest(ctx, []health.Span{sp}, now, strings.TrimSpace(by), actor)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -61,7 +69,7 @@ func (j *Journal) RecordManual(ctx context.Context, sp health.Span, by string, n
 	return j.Entry(ctx, year, number)
 }
 
-func (j *Journal) ingest(ctx context.Context, spans []health.Span, now time.Time, manualBy string) (*planner, error) {
+func (j *Journal) ingest(ctx context.Context, spans []health.Span, now time.Time, by, actor string) (*planner, error) {
 	in, err := prepare(spans)
 	if err != nil {
 		return nil, err
@@ -73,7 +81,7 @@ func (j *Journal) ingest(ctx context.Context, spans []health.Span, now time.Time
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for attempt := range maxAttempts {
-		p, err := j.plan(ctx, in, now, manualBy)
+		p, err := j.plan(ctx, in, now, by, actor)
 		if err != nil {
 			return nil, fmt.Errorf("journal: ingest %d spans: %w", len(in), err)
 		}

@@ -274,7 +274,7 @@ func TestRecordManual(t *testing.T) {
 	j := newJournal(t, newClient(t, redistest.Start(t)), prefix)
 	m := manual("op117-02", time.Hour)
 	m.Note = "Не загружается компьютер оператора"
-	e, err := j.RecordManual(ctx, m, "Петрова А.С.", later)
+	e, err := j.RecordManual(ctx, m, "Петрова А.С.", "duty", later)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestRecordManual(t *testing.T) {
 		e.Fault != journal.FaultInstitution || e.DetectedCause != health.CauseManual || e.History[0].Kind != journal.KindManual {
 		t.Fatalf("manual entry %+v", state(e))
 	}
-	again, err := j.RecordManual(ctx, m, "Петрова А.С.", later.Add(time.Hour))
+	again, err := j.RecordManual(ctx, m, "Петрова А.С.", "duty", later.Add(time.Hour))
 	if err != nil || !reflect.DeepEqual(again, e) {
 		t.Fatalf("recording again: %v, changed %v", err, !reflect.DeepEqual(again, e))
 	}
@@ -291,10 +291,10 @@ func TestRecordManual(t *testing.T) {
 		t.Fatalf("%d entries", n)
 	}
 	var ve *journal.ValidationError
-	if _, err := j.RecordManual(ctx, sp("x", 0, health.CauseManual), "П", later); !errors.As(err, &ve) {
+	if _, err := j.RecordManual(ctx, sp("x", 0, health.CauseManual), "П", "", later); !errors.As(err, &ve) {
 		t.Errorf("detected span: err = %v", err)
 	}
-	if _, err := j.RecordManual(ctx, manual("x", 0), "", later); !errors.As(err, &ve) {
+	if _, err := j.RecordManual(ctx, manual("x", 0), "", "", later); !errors.As(err, &ve) {
 		t.Errorf("no by: err = %v", err)
 	}
 }

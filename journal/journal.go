@@ -2,6 +2,8 @@ package journal
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,8 +54,14 @@ type Options struct {
 	RescanEvery time.Duration
 	Lookback    time.Duration
 
-	// System is the By of the records deskwatch makes itself (DefaultSystem).
+	// System is the By and Actor of the records deskwatch makes itself
+	// (DefaultSystem).
 	System string
+	// Key, if set (at least MinKeyBytes), makes the records' hashes
+	// HMAC-SHA256 with it instead of SHA-256, so that whoever can write to
+	// Redis but lacks the key cannot forge a chain that verifies. Keep it
+	// out of Redis (journal.key_file).
+	Key []byte
 	// Clock gives now for Follow and for notes without At (time.Now).
 	Clock func() time.Time
 }
@@ -75,8 +83,13 @@ type Journal struct {
 	lookback    time.Duration
 	system      string
 	clock       func() time.Time
+	hmacKey     []byte // nil: records are plain SHA-256
+	keyID       string
+	macs        sync.Pool // of hash.Hash: HMAC-SHA256 with hmacKey
 
-	mu sync.Mutex // serializes this process's appends
+	mu      sync.Mutex        // serializes this process's appends
+	illegal map[string]string // span -> the change last logged as not journaled (under mu)
+	keyed   bool              // the chain is known to end keyed (under mu)
 }
 
 // New returns a Journal keeping its records in rdb.
@@ -86,6 +99,9 @@ func New(rdb redis.UniversalClient, opts Options, log zerolog.Logger) (*Journal,
 	}
 	if opts.Location == nil {
 		return nil, &ValidationError{"Location", "nil: give the zone that numbers the entries by year"}
+	}
+	if len(opts.Key) > 0 && len(opts.Key) < MinKeyBytes {
+		return nil, &ValidationError{"Key", fmt.Sprintf("%d bytes: want at least %d", len(opts.Key), MinKeyBytes)}
 	}
 	prefix := opts.Prefix
 	if prefix != "" && !strings.HasSuffix(prefix, ":") {
@@ -103,6 +119,11 @@ func New(rdb redis.UniversalClient, opts Options, log zerolog.Logger) (*Journal,
 		lookback:    orDefault(opts.Lookback, DefaultLookback),
 		system:      opts.System,
 		clock:       opts.Clock,
+		illegal:     map[string]string{},
+	}
+	if len(opts.Key) > 0 {
+		j.hmacKey = slices.Clone(opts.Key)
+		j.keyID = keyID(j.hmacKey)
 	}
 	j.margin = max(j.margin, j.settle) // spans left to settle are read again
 	if j.window <= 0 {

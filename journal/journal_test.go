@@ -66,7 +66,7 @@ func TestRedisDown(t *testing.T) {
 	checks := map[string]func() error{
 		"Ingest": func() error { return j.Ingest(ctx, mixed(), later) },
 		"RecordManual": func() error {
-			_, err := j.RecordManual(ctx, manual("op122-05", 0), "Петрова", later)
+			_, err := j.RecordManual(ctx, manual("op122-05", 0), "Петрова", "", later)
 			return err
 		},
 		"AddNote": func() error {
@@ -79,7 +79,7 @@ func TestRedisDown(t *testing.T) {
 		"Verify":  func() error { _, err := j.Verify(ctx); return err },
 		"VerifyCommand": func() error {
 			var sb strings.Builder
-			return journal.VerifyCommand(ctx, j, &sb)
+			return journal.VerifyCommand(ctx, j, &sb, journal.VerifyOptions{})
 		},
 	}
 	for name, f := range checks {

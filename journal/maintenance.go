@@ -44,7 +44,7 @@ func (j *Journal) RecordMaintenance(ctx context.Context, m health.Maintenance, a
 			return fmt.Errorf("journal: maintenance %s: %w", m.ID, err)
 		}
 		p := newPlanner(j, at, h)
-		p.append(KindMaintenance, m.ID, strings.TrimSpace(by), maintenancePayload{Action: action, Window: m})
+		p.append(KindMaintenance, m.ID, strings.TrimSpace(by), "", maintenancePayload{Action: action, Window: m}) // actor: not yet passed by the maintenance use cases
 		p.flush()
 		err = j.commit(ctx, p.batches)
 		if !errors.Is(err, errHeadMoved) {

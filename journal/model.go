@@ -30,30 +30,46 @@ const (
 	KindManual           Kind = "manual"            // an entry opened for a span entered by hand
 	KindSpanAdded        Kind = "span_added"        // a span joined the entry
 	KindSpanClosed       Kind = "span_closed"       // one of its spans ended
+	KindSpanChanged      Kind = "span_changed"      // an open span's sources grew
 	KindEntryClosed      Kind = "entry_closed"      // all its spans have ended
 	KindNote             Kind = "note"              // a supervisor's cause, actions or fault
 	KindExclusion        Kind = "exclusion"         // a span was excluded from the formula
 	KindExclusionRevoked Kind = "exclusion_revoked" // a span's exclusion was withdrawn
 	KindMaintenance      Kind = "maintenance"       // planned maintenance declared, ended or cancelled
+	KindChainKeyed       Kind = "chain_keyed"       // the records from here on are keyed (entry "")
 )
 
 var kinds = map[Kind]bool{
-	KindEntryOpened: true, KindManual: true, KindSpanAdded: true, KindSpanClosed: true,
-	KindEntryClosed: true, KindNote: true, KindExclusion: true, KindExclusionRevoked: true, KindMaintenance: true,
+	KindEntryOpened: true, KindManual: true, KindSpanAdded: true, KindSpanClosed: true, KindSpanChanged: true,
+	KindEntryClosed: true, KindNote: true, KindExclusion: true, KindExclusionRevoked: true, KindChainKeyed: true, KindMaintenance: true,
 }
 
-// Record is one link of the append-only chain. Hash is the SHA-256 of the
-// canonical encoding of the other fields (doc.go); PrevHash is the Hash of
-// the record before it.
+// Record is one link of the append-only chain. Hash is the SHA-256 (or,
+// keyed, the HMAC-SHA256) of the canonical encoding of the other fields
+// (doc.go); PrevHash is the Hash of the record before it.
 type Record struct {
-	Seq      int64
-	At       time.Time // when it was recorded (UTC, ms)
-	Kind     Kind
-	Entry    string // the entry's ID, "2026-0017"
-	By       string // who made the change: a person, or the system name for detected facts
+	Seq   int64
+	At    time.Time // when it was recorded (UTC, ms)
+	Kind  Kind
+	Entry string // the entry's ID, "2026-0017"; "" for a record about the chain
+	By    string // who made the change: a person as they wrote, or the system name for detected facts
+	// Actor is who made the change, authenticated: an API token's name,
+	// "cli:" and the OS user, or the system name; "" in format 1 records.
+	Actor    string
+	Alg      string // "sha256", "hmac-sha256:KEYID", or "" (format 1: SHA-256)
 	Payload  json.RawMessage
 	PrevHash string
 	Hash     string
+}
+
+// Keyed reports whether the record's hash is an HMAC with the journal's key.
+func (r Record) Keyed() bool { return strings.HasPrefix(r.Alg, algHMAC) }
+
+// Head is the chain's last record: print it on reports, check it later with
+// VerifyOptions.Anchors. Seq 0: the chain is empty.
+type Head struct {
+	Seq  int64
+	Hash string
 }
 
 // Entry is one incident of the журнал учета работы АРМ: the latest state,
@@ -113,6 +129,7 @@ type Note struct {
 	Actions *string
 	Fault   *string // FaultInstitution, FaultExternal or FaultUnknown
 	By      string
+	Actor   string    // the authenticated caller, recorded beside By
 	At      time.Time // zero: now
 }
 
@@ -123,6 +140,8 @@ var (
 	ErrTampered = errors.New("journal: record does not match its hash")
 	// ErrConflict: other writers kept appending; nothing was written.
 	ErrConflict = errors.New("journal: too many concurrent appends")
+	// ErrKey: a record is keyed and the journal has no key, or another one.
+	ErrKey = errors.New("journal: the record is keyed with a key this journal does not have (journal.key_file)")
 )
 
 // ValidationError reports an argument the journal refuses. Nothing was

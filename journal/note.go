@@ -36,48 +36,65 @@ func (j *Journal) AddNote(ctx context.Context, year, number int, n Note) (Entry,
 	}
 	id := entryID(year, number)
 	by := strings.TrimSpace(n.By)
-
-	j.mu.Lock()
-	for attempt := range maxAttempts {
-		err = j.appendNote(ctx, id, by, pl, at)
-		if !errors.Is(err, errHeadMoved) {
-			break
+	err = j.appendOne(ctx, at, func(ctx context.Context, _ head) error {
+		n, err := j.rdb.LLen(ctx, j.entryKey(id)).Result()
+		switch {
+		case err != nil:
+			return fmt.Errorf("read entry index: %w", err)
+		case n == 0:
+			return ErrNotFound
 		}
-		if perr := conflictPause(ctx, attempt); perr != nil {
-			err = perr
-			break
-		}
-	}
-	j.mu.Unlock()
-	switch {
-	case errors.Is(err, errHeadMoved):
-		return Entry{}, ErrConflict
-	case err != nil:
+		return nil
+	}, newRecord{KindNote, id, by, n.Actor, pl})
+	if err != nil {
 		return Entry{}, fmt.Errorf("journal: note on entry %d/%d: %w", number, year, err)
 	}
 	return j.Entry(ctx, year, number)
 }
 
-func (j *Journal) appendNote(ctx context.Context, id, by string, pl notePayload, at time.Time) error {
-	h, err := j.readHead(ctx)
-	if err != nil {
-		return err
+// newRecord is a record for appendOne to append.
+type newRecord struct {
+	kind             Kind
+	entry, by, actor string
+	payload          any
+}
+
+// appendOne appends one record at the chain's head, at time at, once check
+// passes (errSkip: appends nothing); it plans again while other writers
+// append first, and gives up with ErrConflict.
+func (j *Journal) appendOne(ctx context.Context, at time.Time, check func(context.Context, head) error, r newRecord) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for attempt := range maxAttempts {
+		h, err := j.readHead(ctx)
+		if err == nil {
+			err = check(ctx, h)
+		}
+		if errors.Is(err, errSkip) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p := newPlanner(j, at, h)
+		p.append(r.kind, r.entry, r.by, r.actor, r.payload)
+		p.flush()
+		err = j.commit(ctx, p.batches)
+		if !errors.Is(err, errHeadMoved) {
+			return err
+		}
+		if err := conflictPause(ctx, attempt); err != nil {
+			return err
+		}
 	}
-	n, err := j.rdb.LLen(ctx, j.entryKey(id)).Result()
-	if err != nil {
-		return fmt.Errorf("read entry index: %w", err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	p := newPlanner(j, at, h)
-	p.append(KindNote, id, by, pl)
-	p.flush()
-	return j.commit(ctx, p.batches)
+	return ErrConflict
 }
 
 func checkNote(n Note) (notePayload, error) {
 	if err := checkText("By", n.By, MaxBy); err != nil {
+		return notePayload{}, err
+	}
+	if err := checkActor(n.Actor); err != nil {
 		return notePayload{}, err
 	}
 	if strings.ContainsAny(n.By, "\r\n\t") {
@@ -123,6 +140,18 @@ func checkText(field, s string, limit int) error {
 		return &ValidationError{field, "contains control characters"}
 	}
 	return nil
+}
+
+// checkActor accepts an empty actor (a caller that knows none) or one line
+// of at most maxBy characters.
+func checkActor(actor string) error {
+	if actor == "" {
+		return nil
+	}
+	if strings.ContainsAny(actor, "\r\n\t") {
+		return &ValidationError{"Actor", "must be one line"}
+	}
+	return checkText("Actor", actor, MaxBy)
 }
 
 func trimmed(s string) *string {

@@ -14,10 +14,13 @@ import (
 )
 
 // spanState is what the journal has recorded of a span (the spans hash).
+// Sources and Fixed are nil and "" in states written before format 2.
 type spanState struct {
-	Entry     string            `json:"e"`
-	End       int64             `json:"end,omitempty"` // ms; 0: open
-	Exclusion *exclusionPayload `json:"x,omitempty"`
+	Entry     string         `json:"e"`
+	End       int64          `json:"end,omitempty"` // ms; 0: open
+	Sources   []string       `json:"s"`
+	Fixed     string         `json:"f,omitempty"` // fixedDigest of what never changes
+	Exclusion *exclusionBody `json:"x,omitempty"`
 }
 
 // summary is what the journal has recorded of an entry, for grouping and
@@ -42,9 +45,11 @@ func (s *summary) add(start, end int64) {
 
 // planner turns spans into records and index writes, in batches.
 type planner struct {
-	j        *Journal
-	now      time.Time
-	manualBy string
+	j   *Journal
+	now time.Time
+	// by and actor name the person whose change this is (manual entries,
+	// exclusions and revocations); empty: the system, for what it found.
+	by, actor string
 
 	head    head
 	batches []*batch
@@ -67,14 +72,14 @@ func newPlanner(j *Journal, now time.Time, h head) *planner {
 		dirtySpans: map[string]bool{}, dirtySums: map[string]bool{}, dirtyYears: map[int]bool{}}
 }
 
-func (j *Journal) plan(ctx context.Context, spans []health.Span, now time.Time, manualBy string) (*planner, error) {
+func (j *Journal) plan(ctx context.Context, spans []health.Span, now time.Time, by, actor string) (*planner, error) {
 	// The head first: whatever is appended after it makes the commit fail.
 	h, err := j.readHead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	p := newPlanner(j, now, h)
-	p.manualBy = manualBy
+	p.by, p.actor = by, actor
 	if p.states, err = j.readStates(ctx, spans); err != nil {
 		return nil, err
 	}
@@ -131,9 +136,9 @@ func (j *Journal) plan(ctx context.Context, spans []health.Span, now time.Time, 
 // addSpan journals a span seen for the first time.
 func (p *planner) addSpan(sp health.Span, g *grouper[string]) {
 	j := p.j
-	by := j.system
-	if sp.Manual && p.manualBy != "" {
-		by = p.manualBy
+	by, actor := j.system, j.system
+	if sp.Manual && p.by != "" {
+		by, actor = p.by, p.actor
 	}
 	id, ok := g.find(sp)
 	if !ok {
@@ -149,16 +154,13 @@ func (p *planner) addSpan(sp health.Span, g *grouper[string]) {
 			p.cur.op("ZADD", j.anchorsKey(string(sp.Cause)), strconv.FormatInt(ms(sp.Start), 10), id)
 		}
 		p.sums[id] = &summary{Start: ms(sp.Start), Cause: string(sp.Cause), Manual: sp.Manual}
-		p.append(kind, id, by, openedPayload{Year: year, Number: p.years[year], Cause: string(sp.Cause), Anchor: fmtTime(sp.Start)})
+		p.append(kind, id, by, actor, openedPayload{Year: year, Number: p.years[year], Cause: string(sp.Cause), Anchor: fmtTime(sp.Start)})
 	}
-	pl := spanPayload{Span: sp.ID, Desk: sp.Workstation, Hotlines: p.hotlines(sp.Workstation), Start: fmtTime(sp.Start),
-		Cause: string(sp.Cause), Sources: sources(sp), Manual: sp.Manual, Note: sp.Note}
-	st := &spanState{Entry: id}
+	st := &spanState{Entry: id, Sources: sources(sp), Fixed: fixedDigest(sp)}
 	if !sp.Open() {
-		pl.End = fmtTime(sp.End)
 		st.End = ms(sp.End)
 	}
-	p.append(KindSpanAdded, id, by, pl)
+	p.append(KindSpanAdded, id, by, actor, spanPayload{Span: sp.ID, spanBody: p.body(sp, st)})
 	g.join(id, sp.Workstation)
 	if !sp.Manual {
 		p.cur.op("SADD", j.desksKey(id), sp.Workstation)
@@ -166,45 +168,11 @@ func (p *planner) addSpan(sp health.Span, g *grouper[string]) {
 	p.sums[id].add(ms(sp.Start), st.End)
 	if sp.Exclusion != nil {
 		st.Exclusion = exclusionOf(sp)
-		p.append(KindExclusion, id, sp.Exclusion.By, st.Exclusion)
+		p.appendExclusion(KindExclusion, sp, st, st.Exclusion, sp.Exclusion.By)
 	}
 	p.states[sp.ID] = st
 	p.dirtySpans[sp.ID] = true
 	p.touch(id)
-}
-
-// updateSpan records what changed in a span already journaled.
-func (p *planner) updateSpan(sp health.Span, st *spanState) {
-	j := p.j
-	id := st.Entry
-	changed := false
-	if st.End == 0 && !sp.Open() {
-		st.End = ms(sp.End)
-		p.append(KindSpanClosed, id, j.system, spanClosedPayload{Span: sp.ID, End: fmtTime(sp.End), Sources: sources(sp)})
-		s := p.sums[id]
-		s.Open--
-		s.End = max(s.End, st.End)
-		changed = true
-	}
-	if !sameExclusion(st.Exclusion, sp.Exclusion) {
-		if sp.Exclusion == nil {
-			revoked := *st.Exclusion
-			st.Exclusion = nil
-			by := j.system // found by the follower: who revoked is in the store's audit
-			if p.manualBy != "" {
-				by = p.manualBy
-			}
-			p.append(KindExclusionRevoked, id, by, revoked)
-		} else {
-			st.Exclusion = exclusionOf(sp)
-			p.append(KindExclusion, id, sp.Exclusion.By, st.Exclusion)
-		}
-		changed = true
-	}
-	if changed {
-		p.dirtySpans[sp.ID] = true
-		p.touch(id)
-	}
 }
 
 func (p *planner) touch(id string) {
@@ -222,7 +190,7 @@ func (p *planner) closeEntries() {
 		s := p.sums[id]
 		switch {
 		case s.Open == 0 && s.Closed != s.End:
-			p.append(KindEntryClosed, id, p.j.system, entryClosedPayload{End: fmtTime(fromMs(s.End))})
+			p.append(KindEntryClosed, id, p.j.system, p.j.system, entryClosedPayload{End: fmtTime(fromMs(s.End))})
 			s.Closed = s.End
 		case s.Open > 0:
 			s.Closed = 0
@@ -247,15 +215,15 @@ func (p *planner) hotlines(desk string) []string {
 }
 
 // append adds a record to the current batch.
-func (p *planner) append(kind Kind, entry, by string, payload any) {
+func (p *planner) append(kind Kind, entry, by, actor string, payload any) {
 	raw, err := marshal(payload)
 	if err != nil {
 		panic(fmt.Sprintf("journal: encode %s payload: %v", kind, err)) // payload types always encode
 	}
-	r := Record{Seq: p.head.seq + 1, At: p.now, Kind: kind, Entry: entry, By: by, Payload: raw, PrevHash: p.head.prev()}
-	f := r.fields()
+	r := Record{Seq: p.head.seq + 1, At: p.now, Kind: kind, Entry: entry, By: by, Actor: actor, Payload: raw, PrevHash: p.head.prev()}
+	f := p.j.seal(r)
 	p.cur.rec(p.j.recordKey(r.Seq), p.j.entryKey(entry), &f)
-	p.head = head{r.Seq, f[7]}
+	p.head = head{r.Seq, f[9]}
 	p.records++
 }
 
@@ -298,32 +266,6 @@ func (p *planner) flush() {
 	clear(p.dirtySums)
 	clear(p.dirtyYears)
 	p.cur, p.records = newBatch(p.head.hash, j.headKey()), 0
-}
-
-// Helpers.
-
-func sources(sp health.Span) []string {
-	out := make([]string, 0, len(sp.Sources)+1)
-	for _, s := range sp.Sources {
-		out = append(out, string(s))
-	}
-	if sp.Manual {
-		out = append(out, string(health.SourceManual))
-	}
-	return sortedSet(out)
-}
-
-func exclusionOf(sp health.Span) *exclusionPayload {
-	return &exclusionPayload{Span: sp.ID, Category: sp.Exclusion.Category, Reason: sp.Exclusion.Reason,
-		At: fmtTime(sp.Exclusion.At), By: sp.Exclusion.By}
-}
-
-// sameExclusion compares a recorded exclusion with a span's.
-func sameExclusion(rec *exclusionPayload, ex *health.Exclusion) bool {
-	if rec == nil || ex == nil {
-		return rec == nil && ex == nil
-	}
-	return rec.Category == ex.Category && rec.Reason == ex.Reason && rec.By == ex.By && rec.At == fmtTime(ex.At)
 }
 
 // marshal encodes compactly without escaping <, > and &, so the stored

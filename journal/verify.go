@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -16,14 +16,20 @@ type Problem string
 
 // Problems Verify finds.
 const (
-	ProblemMissing   Problem = "missing"     // the record is not there
-	ProblemMalformed Problem = "malformed"   // a field is absent or unreadable
-	ProblemSeq       Problem = "seq"         // its seq field differs from its place in the chain
-	ProblemPrev      Problem = "prev_hash"   // its prev-hash is not the hash of the record before
-	ProblemHash      Problem = "hash"        // its hash does not match its content
-	ProblemHead      Problem = "head"        // the chain head does not name the last record
-	ProblemBeyond    Problem = "beyond_head" // a record exists after the head: the chain was cut
-	ProblemIndex     Problem = "index"       // an entry's index lists other records than the chain
+	ProblemMissing    Problem = "missing"         // the record is not there
+	ProblemMalformed  Problem = "malformed"       // a field is absent or unreadable
+	ProblemSeq        Problem = "seq"             // its seq field differs from its place in the chain
+	ProblemPrev       Problem = "prev_hash"       // its prev-hash is not the hash of the record before
+	ProblemHash       Problem = "hash"            // its hash does not match its content
+	ProblemHead       Problem = "head"            // the chain head does not name the last record
+	ProblemBeyond     Problem = "beyond_head"     // a record exists after the head: the chain was cut
+	ProblemIndex      Problem = "index"           // an entry's index lists other records than the chain
+	ProblemKey        Problem = "key"             // the record is keyed and the journal has no key, or another
+	ProblemDowngrade  Problem = "unkeyed"         // an unkeyed record follows keyed ones
+	ProblemUnkeyed    Problem = "unkeyed_head"    // a key is configured and the chain does not end keyed
+	ProblemAnchor     Problem = "anchor"          // the record's hash is not the one a report printed
+	ProblemTransition Problem = "span_transition" // the record changes a span as deskwatch never does
+	ProblemSpans      Problem = "spans"           // the store's spans differ from the chain's
 )
 
 // Result is the outcome of Verify.
@@ -38,18 +44,53 @@ type Result struct {
 
 	// The chain head as found: print it on the signed report, so that a
 	// chain rewritten from some record on is detected later.
-	HeadSeq  int64
-	HeadHash string
+	HeadSeq   int64
+	HeadHash  string
+	HeadKeyed bool // its hash is an HMAC with the journal's key
+
+	Anchors int // VerifyOptions.Anchors found in the chain
+
+	// With VerifyOptions.Spans: the spans compared, those equal to what
+	// the chain last recorded of them, the differences that are findings
+	// (ProblemSpans) and those the follower has yet to record (pending:
+	// the verdict stays OK). The lists stop at maxDiffs, the counts do not.
+	Spans, Matched            int
+	Differ, Pending           []SpanDiff
+	DifferCount, PendingCount int
+	// Older counts the spans in Redis that ended before the journal began
+	// (its first record, less Lookback): it never had them; not compared.
+	Older int
 }
 
-// Verify walks the chain from the first record: each must be there, with
-// its seq, a hash equal to the SHA-256 of its canonical encoding (doc.go)
-// and a prev-hash equal to the hash of the record before (64 zeros for the
-// first). Then the head must name the last record, no record may follow
-// it, and each entry's index must list exactly the entry's records. It
-// returns the first record that does not fit, or OK with the count. The
-// error is for Redis failures only.
+// VerifyOptions add checks to Verify.
+type VerifyOptions struct {
+	// Anchors are chain heads printed on earlier reports: the record at
+	// each Seq must still have that Hash.
+	Anchors []Head
+	// Spans, if set, gives the store's spans (asked for all the time the
+	// store's index holds, 1970 to 2109): each must be what the chain last
+	// recorded of it, but for changes the follower has yet to record
+	// (doc.go, "Verify").
+	Spans SpanSource
+}
+
+// Verify checks the chain alone: VerifyWith without options.
 func (j *Journal) Verify(ctx context.Context) (Result, error) {
+	return j.VerifyWith(ctx, VerifyOptions{})
+}
+
+// VerifyWith walks the chain from the first record: each must be there,
+// with its seq, a hash equal to the SHA-256 (keyed: the HMAC-SHA256) of
+// its canonical encoding (doc.go) and a prev-hash equal to the hash of the
+// record before (64 zeros for the first); no unkeyed record may follow a
+// keyed one, and with a key the chain must end keyed. Then the head must
+// name the last record, no record may follow it, each entry's index must
+// list exactly the entry's records, and each anchor must be in the chain.
+// With opts.Spans, every span record must make a change deskwatch makes,
+// and the store's spans must be what the chain last recorded. It returns
+// the first problem, or OK with the count. The error is for Redis and the
+// span source failing only.
+func (j *Journal) VerifyWith(ctx context.Context, opts VerifyOptions) (Result, error) {
 	h, err := j.readHead(ctx)
 	switch {
 	case errors.Is(err, errMalformedHead): // a finding, not a failure to verify
@@ -62,9 +103,18 @@ func (j *Journal) Verify(ctx context.Context) (Result, error) {
 		res.Seq, res.Problem, res.Detail, res.Count = seq, p, detail, seq-1
 		return res, nil
 	}
+	anchors := map[int64]string{}
+	for _, a := range opts.Anchors {
+		anchors[a.Seq] = a.Hash
+	}
+	var spans *spanCheck
+	if opts.Spans != nil {
+		spans = newSpanCheck()
+	}
 
 	index := map[string][]int64{} // entry -> its records, from the chain
 	prev := genesis
+	var keyedFrom int64 // the first keyed record
 	for start := int64(1); start <= h.seq; start += readChunk {
 		end := min(start+readChunk-1, h.seq)
 		cmds := make([]*redis.MapStringStringCmd, 0, end-start+1)
@@ -83,18 +133,44 @@ func (j *Journal) Verify(ctx context.Context) (Result, error) {
 			if len(s) == 0 {
 				return fail(seq, ProblemMissing, "")
 			}
-			for _, f := range recordFields {
+			for _, f := range s.fieldNames() {
 				if _, ok := s[f]; !ok {
 					return fail(seq, ProblemMalformed, "field "+f+" is absent")
 				}
 			}
-			switch {
-			case s[fSeq] != strconv.FormatInt(seq, 10):
+			if s[fSeq] != strconv.FormatInt(seq, 10) {
 				return fail(seq, ProblemSeq, "its seq field is "+strconv.Quote(s[fSeq]))
-			case s.computeHash() != s[fHash]:
+			}
+			sum, err := j.hashOf(s)
+			keyed := strings.HasPrefix(s[fAlg], algHMAC)
+			switch {
+			case errors.Is(err, ErrKey):
+				return fail(seq, ProblemKey, strings.TrimSuffix(err.Error(), ": "+ErrKey.Error()))
+			case err != nil:
+				return fail(seq, ProblemMalformed, err.Error())
+			case sum != s[fHash]:
 				return fail(seq, ProblemHash, "")
 			case s[fPrev] != prev:
 				return fail(seq, ProblemPrev, "")
+			case !keyed && keyedFrom > 0:
+				return fail(seq, ProblemDowngrade, fmt.Sprintf("records from #%d on are keyed", keyedFrom))
+			}
+			if keyed && keyedFrom == 0 {
+				keyedFrom = seq
+			}
+			if want, ok := anchors[seq]; ok {
+				if want != s[fHash] {
+					return fail(seq, ProblemAnchor, fmt.Sprintf("the report has %s, the chain %s", want, s[fHash]))
+				}
+				res.Anchors++
+			}
+			if spans != nil {
+				if seq == 1 {
+					spans.began, _ = parseTime(s[fAt])
+				}
+				if detail := spans.record(seq, Kind(s[fKind]), s[fPayload]); detail != "" {
+					return fail(seq, ProblemTransition, detail)
+				}
 			}
 			prev = s[fHash]
 			index[s[fEntry]] = append(index[s[fEntry]], seq)
@@ -109,6 +185,11 @@ func (j *Journal) Verify(ctx context.Context) (Result, error) {
 	case n > 0:
 		return fail(h.seq+1, ProblemBeyond, "")
 	}
+	for _, a := range slices.SortedFunc(slices.Values(opts.Anchors), func(a, b Head) int { return int(a.Seq - b.Seq) }) {
+		if a.Seq > h.seq {
+			return fail(a.Seq, ProblemAnchor, fmt.Sprintf("the chain ends at record %d", h.seq))
+		}
+	}
 	seq, detail, err := j.checkIndex(ctx, index)
 	if err != nil {
 		return Result{}, fmt.Errorf("journal: verify: %w", err)
@@ -116,7 +197,15 @@ func (j *Journal) Verify(ctx context.Context) (Result, error) {
 	if seq > 0 {
 		return fail(seq, ProblemIndex, detail)
 	}
-	res.OK, res.Count = true, h.seq
+	if j.hmacKey != nil && h.seq > 0 && keyedFrom == 0 {
+		return fail(h.seq, ProblemUnkeyed, "")
+	}
+	res.OK, res.Count, res.HeadKeyed = true, h.seq, keyedFrom > 0
+	if spans != nil {
+		if err := j.compareSpans(ctx, opts.Spans, spans, &res); err != nil {
+			return Result{}, fmt.Errorf("journal: verify: %w", err)
+		}
+	}
 	return res, nil
 }
 
@@ -175,66 +264,8 @@ func label(id string) string {
 	if y, n, ok := parseEntryID(id); ok {
 		return fmt.Sprintf("%d/%d", n, y)
 	}
+	if id == "" {
+		return "(the chain's own records)"
+	}
 	return id
-}
-
-// Messages of Result in Russian and English.
-
-var problemText = map[Problem][2]string{
-	ProblemMissing:   {"запись отсутствует", "the record is missing"},
-	ProblemMalformed: {"запись повреждена", "the record is malformed"},
-	ProblemSeq:       {"номер в записи не совпадает с её местом в цепочке", "its number does not match its place in the chain"},
-	ProblemPrev:      {"ссылка на предыдущую запись (prev-hash) не совпадает с хешем предыдущей записи", "its prev-hash does not match the hash of the record before it"},
-	ProblemHash:      {"хеш не совпадает с содержимым: запись изменена", "its hash does not match its content: the record was changed"},
-	ProblemHead:      {"заголовок цепочки не указывает на последнюю запись", "the chain head does not point to the last record"},
-	ProblemBeyond:    {"после последней записи цепочки есть ещё запись: цепочка укорочена", "a record follows the chain head: the chain was cut"},
-	ProblemIndex:     {"указатель записей инцидента не совпадает с цепочкой", "an incident's record index does not match the chain"},
-}
-
-// Russian is a one-line verdict in Russian.
-func (r Result) Russian() string {
-	if r.OK {
-		if r.Count == 0 {
-			return "Журнал учета работы АРМ пуст: записей нет."
-		}
-		return fmt.Sprintf("Журнал учета работы АРМ цел: записей %d, последняя № %d, SHA-256 %s.", r.Count, r.HeadSeq, r.HeadHash)
-	}
-	return fmt.Sprintf("ЖУРНАЛ УЧЕТА РАБОТЫ АРМ НАРУШЕН: запись № %d — %s%s; исправных записей до неё: %d.",
-		r.Seq, problemText[r.Problem][0], r.detail(), r.Count)
-}
-
-// English is a one-line verdict in English.
-func (r Result) English() string {
-	if r.OK {
-		if r.Count == 0 {
-			return "The workstation journal is empty: no records."
-		}
-		return fmt.Sprintf("The workstation journal is intact: %d records, the last #%d, SHA-256 %s.", r.Count, r.HeadSeq, r.HeadHash)
-	}
-	return fmt.Sprintf("THE WORKSTATION JOURNAL IS BROKEN: record #%d: %s%s; %d intact records before it.",
-		r.Seq, problemText[r.Problem][1], r.detail(), r.Count)
-}
-
-func (r Result) detail() string {
-	if r.Detail == "" {
-		return ""
-	}
-	return " (" + r.Detail + ")"
-}
-
-// VerifyCommand runs Verify and prints the verdict in Russian and English,
-// one line each: the `deskwatch journal verify` command. A broken chain is
-// an error wrapping ErrTampered, so the command exits non-zero.
-func VerifyCommand(ctx context.Context, j *Journal, w io.Writer) error {
-	res, err := j.Verify(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintf(w, "%s\n%s\n", res.Russian(), res.English()); err != nil {
-		return err
-	}
-	if !res.OK {
-		return fmt.Errorf("journal: record %d: %s: %w", res.Seq, res.Problem, ErrTampered)
-	}
-	return nil
 }

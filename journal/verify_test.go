@@ -2,8 +2,6 @@ package journal_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,22 +12,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"deskwatch/health"
+	"deskwatch/internal/journaltest"
 	"deskwatch/internal/redistest"
 	"deskwatch/journal"
 )
 
 // auditorHash is the record hash as doc.go describes it, written apart from
-// the package: SHA-256 of "deskwatch-journal/1\n" and the fields seq, at,
-// kind, entry, by, payload, prev as netstrings.
-func auditorHash(r map[string]string) string {
-	var b strings.Builder
-	b.WriteString("deskwatch-journal/1\n")
-	for _, f := range []string{"seq", "at", "kind", "entry", "by", "payload", "prev"} {
-		fmt.Fprintf(&b, "%d:%s,", len(r[f]), r[f])
-	}
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:])
-}
+// the package.
+func auditorHash(r map[string]string, key ...byte) string { return journaltest.Hash(r, key...) }
 
 // build makes the same journal under pfx every time: the mixed day and
 // three notes on entry 1/2026.
@@ -175,7 +165,7 @@ func TestVerifyCommand(t *testing.T) {
 	rdb := newClient(t, redistest.Start(t))
 	j := build(t, rdb, prefix)
 	var out strings.Builder
-	if err := journal.VerifyCommand(ctx, j, &out); err != nil {
+	if err := journal.VerifyCommand(ctx, j, &out, journal.VerifyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	head := rdb.HGetAll(ctx, prefix+":{journal}:head").Val()
@@ -187,7 +177,7 @@ func TestVerifyCommand(t *testing.T) {
 
 	rdb.HSet(ctx, recKey(prefix, 7), "payload", "{}")
 	out.Reset()
-	err := journal.VerifyCommand(ctx, j, &out)
+	err := journal.VerifyCommand(ctx, j, &out, journal.VerifyOptions{})
 	if !errors.Is(err, journal.ErrTampered) {
 		t.Fatalf("err = %v, want ErrTampered", err)
 	}

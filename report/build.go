@@ -39,6 +39,8 @@ type Inputs struct {
 	// Journal lists the journal entries overlapping the period, oldest
 	// first; nil: the report carries no journal.
 	Journal []JournalRow
+	// JournalHead is the journal's chain head once the rest was read.
+	JournalHead JournalHead
 }
 
 // Availability is the standard's indicator over period, counting time up
@@ -82,7 +84,7 @@ func Build(q health.Quarter, loc *time.Location, at time.Time, in Inputs) *Repor
 	res := in.Availability(q.Range(loc), at)
 	r := FromAvailability(q, loc, res, in.Desks)
 	r.GeneratedAt = at
-	r.Journal = in.Journal
+	r.Journal, r.JournalHead = in.Journal, in.JournalHead
 	measured := res.Measured
 	for _, s := range in.Spans {
 		if s.Exclusion == nil {

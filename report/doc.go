@@ -18,7 +18,10 @@
 // FromAvailability fills N, D, the hotlines and the desks from
 // health.Availability's result, and Build adds the journal, the
 // exclusions, the coverage and the hash of the inputs; the caller (package
-// service) sets the version and the status. Times in the model are UTC instants; Zone (Asia/Irkutsk
+// service) sets the version and the status. Every format prints the
+// journal's chain head as of the build (JournalHead, "SEQ:HASH"; in JSON
+// journal_head {seq, hash}): the anchor with which `deskwatch journal verify
+// -anchor` later tells a journal rewritten in Redis. Times in the model are UTC instants; Zone (Asia/Irkutsk
 // in production) is the zone they are shown in. Report.Due is the deadline
 // instant as health.Quarter.Due returns it (the start of the 16th); the date
 // shown is the day before (DueDate), e.g. 15.10.2026 for 2026Q3.

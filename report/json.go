@@ -18,24 +18,31 @@ const JSONFormat = "deskwatch.report.v1"
 // The JSON layout. Times are RFC 3339 in the report's zone (null when zero:
 // ongoing, or unbounded), durations are seconds, percentages unrounded.
 type jsonHead struct {
-	Format      string        `json:"format"`
-	Quarter     string        `json:"quarter"`
-	From        *string       `json:"from"`
-	To          *string       `json:"to"`
-	Zone        string        `json:"zone"`
-	MeasuredTo  *string       `json:"measured_to"`
-	Due         *string       `json:"due"`      // the deadline instant
-	DueDate     string        `json:"due_date"` // the last day, YYYY-MM-DD
-	GeneratedAt *string       `json:"generated_at"`
-	Version     int           `json:"version"`
-	Status      string        `json:"status"`
-	InputsHash  string        `json:"inputs_hash"`
-	Lang        string        `json:"lang"`
-	N           int           `json:"n"`
-	D           float64       `json:"d"`
-	Hotlines    []jsonHotline `json:"hotlines"`
-	Coverage    jsonCoverage  `json:"coverage"`
+	Format      string         `json:"format"`
+	Quarter     string         `json:"quarter"`
+	From        *string        `json:"from"`
+	To          *string        `json:"to"`
+	Zone        string         `json:"zone"`
+	MeasuredTo  *string        `json:"measured_to"`
+	Due         *string        `json:"due"`      // the deadline instant
+	DueDate     string         `json:"due_date"` // the last day, YYYY-MM-DD
+	GeneratedAt *string        `json:"generated_at"`
+	Version     int            `json:"version"`
+	Status      string         `json:"status"`
+	InputsHash  string         `json:"inputs_hash"`
+	JournalHead *jsonChainHead `json:"journal_head"` // null: no journal
+	Lang        string         `json:"lang"`
+	N           int            `json:"n"`
+	D           float64        `json:"d"`
+	Hotlines    []jsonHotline  `json:"hotlines"`
+	Coverage    jsonCoverage   `json:"coverage"`
 	// desks, exclusions and journal follow, streamed.
+}
+
+// jsonChainHead is the journal's chain head as of the build.
+type jsonChainHead struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
 }
 
 type jsonHotline struct {
@@ -126,6 +133,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 		N: r.N, D: r.D, Hotlines: []jsonHotline{},
 		Coverage: jsonCoverage{UnknownSeconds: r.Coverage.Unknown.Seconds(), Treatment: r.Coverage.Treatment,
 			Intervals: []jsonInterval{}},
+	}
+	if r.JournalHead.Seq > 0 {
+		head.JournalHead = &jsonChainHead{r.JournalHead.Seq, r.JournalHead.Hash}
 	}
 	for _, h := range r.Hotlines {
 		head.Hotlines = append(head.Hotlines, jsonHotline{h.Number, h.N, h.D})
@@ -236,6 +246,9 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 		GeneratedAt: tm(doc.GeneratedAt), Version: doc.Version, Status: doc.Status, InputsHash: doc.InputsHash,
 		Lang: doc.Lang, N: doc.N, D: doc.D,
 		Coverage: Coverage{Unknown: seconds(doc.Coverage.UnknownSeconds), Treatment: doc.Coverage.Treatment},
+	}
+	if h := doc.JournalHead; h != nil {
+		r.JournalHead = JournalHead{h.Seq, h.Hash}
 	}
 	r.Zone, err = time.LoadLocation(doc.Zone)
 	if err != nil && doc.From != nil {

@@ -16,6 +16,7 @@ type labels struct {
 	title                                    func(q, year int) string
 
 	period, zone, measuredTo, due, generated, version, status, inputsHash string
+	journalHead                                                           string
 	dueText                                                               func(date string) string
 	openNote                                                              func(at string) string
 	statuses                                                              map[string]string
@@ -76,6 +77,7 @@ var ru = labels{
 	period: "Отчётный период", zone: "Часовой пояс", measuredTo: "Данные по состоянию на",
 	due: "Срок представления", generated: "Сформирован", version: "Версия отчёта",
 	status: "Статус", inputsHash: "Хэш входных данных",
+	journalHead: "Заголовок цепочки журнала учета работы АРМ (для deskwatch journal verify -anchor)",
 	dueText: func(d string) string {
 		return "не позднее " + d + " (п.31: представляется не позднее 15 числа месяца, следующего за отчётным кварталом)"
 	},
@@ -196,6 +198,7 @@ var en = labels{
 	period: "Reporting period", zone: "Time zone", measuredTo: "Data as of",
 	due: "Due", generated: "Generated", version: "Report version",
 	status: "Status", inputsHash: "Inputs hash",
+	journalHead: "Workstation journal chain head (for deskwatch journal verify -anchor)",
 	dueText: func(d string) string {
 		return "no later than " + d + " (clause 31: submitted no later than the 15th of the month after the quarter)"
 	},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"deskwatch/health"
@@ -48,6 +49,11 @@ type Report struct {
 	Version     int
 	Status      string // StatusOpen, StatusReady, StatusSubmitted or StatusOverdue
 	InputsHash  string // hash of the inputs the figures come from
+	// JournalHead is the journal's chain head as of the build, printed so
+	// that `deskwatch journal verify -anchor` can later tell a rewritten
+	// chain; zero without a journal. Not in InputsHash: it moves with every
+	// record, of any quarter.
+	JournalHead JournalHead
 	Lang        string // LangRU (default when empty) or LangEN
 
 	N        int     // Количество автоматизированных рабочих мест
@@ -58,6 +64,21 @@ type Report struct {
 	Exclusions []ExclusionRow
 	Journal    []JournalRow
 	Coverage   Coverage
+}
+
+// JournalHead is the journal's last record when a report was built.
+type JournalHead struct {
+	Seq  int64
+	Hash string
+}
+
+// String is the head as `deskwatch journal verify -anchor` takes it,
+// "SEQ:HASH"; "" for none.
+func (h JournalHead) String() string {
+	if h.Seq == 0 {
+		return ""
+	}
+	return strconv.FormatInt(h.Seq, 10) + ":" + h.Hash
 }
 
 // HotlineRow is D over the desks serving one hotline.

@@ -30,6 +30,7 @@ func (p *pdfWriter) titlePage() {
 		{l.version, strconv.Itoa(r.Version)},
 		{l.status, word(l.statuses, r.Status)},
 		{l.inputsHash, orDash(r.InputsHash, l.none)},
+		{l.journalHead, orDash(r.JournalHead.String(), l.none)},
 	}
 	t := pdfTable{weights: []float64{1, 2.6}, aligns: "LL", size: 8.5, noHeader: true}
 	p.table(t, len(rows), func(i int, b []string) []string { return append(b, rows[i][0], rows[i][1]) })

@@ -75,6 +75,7 @@ func (r *Report) sheets(l *labels) []sheet {
 		{l.version, intCell(r.Version)},
 		{l.status, textCell(word(l.statuses, r.Status))},
 		{l.inputsHash, textCell(r.InputsHash)},
+		{l.journalHead, textCell(r.JournalHead.String())},
 		{l.keyN, intCell(r.N)},
 		{l.keyD, pctCell(r.D)},
 	}

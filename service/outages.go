@@ -79,7 +79,8 @@ type ManualOutage struct {
 	Workstation string
 	Start, End  time.Time
 	Cause, Note string
-	By          string // who entered it
+	By          string // who entered it, as they wrote
+	Actor       string // who entered it, authenticated
 }
 
 // AddManual records a manual outage and its journal entry. Entering the
@@ -109,18 +110,18 @@ func (s *Service) AddManual(ctx context.Context, m ManualOutage) (health.Span, e
 	}
 	sp := health.Span{Workstation: ws.ID, Start: m.Start, End: m.End, Cause: health.Cause(strings.TrimSpace(m.Cause)), Note: m.Note,
 		Manual: true, Sources: []health.Source{health.SourceManual}}
-	if sp, err = s.store.AddManual(ctx, sp, m.By, now); err != nil {
+	if sp, err = s.store.AddManualAs(ctx, sp, m.By, m.Actor, now); err != nil {
 		return health.Span{}, classify(err)
 	}
 	if s.journal != nil {
-		_, err = s.journal.RecordManual(ctx, sp, m.By, now)
+		_, err = s.journal.RecordManual(ctx, sp, m.By, m.Actor, now)
 		s.journalLate(sp, err)
 	}
 	return sp, nil
 }
 
 // Exclude takes an outage out of the formula: the failure was not the
-// institution's fault. At is now.
+// institution's fault. At is now; ex.By and ex.Actor say who.
 func (s *Service) Exclude(ctx context.Context, id string, ex health.Exclusion) (health.Span, error) {
 	ex.Reason, ex.By, ex.At = strings.TrimSpace(ex.Reason), strings.TrimSpace(ex.By), s.now()
 	cats := strings.Join(health.ExclusionCategories, ", ")
@@ -137,25 +138,25 @@ func (s *Service) Exclude(ctx context.Context, id string, ex health.Exclusion) (
 	if err != nil {
 		return health.Span{}, classify(err)
 	}
-	s.journalChange(ctx, sp, ex.By)
+	s.journalChange(ctx, sp, ex.By, ex.Actor)
 	return sp, nil
 }
 
 // Revoke puts an excluded outage back into the formula; the audit keeps
-// both.
-func (s *Service) Revoke(ctx context.Context, id, by string) (health.Span, error) {
-	sp, err := s.store.RevokeExclusion(ctx, id, by, s.now())
+// both. by is free text, actor the authenticated caller.
+func (s *Service) Revoke(ctx context.Context, id, by, actor string) (health.Span, error) {
+	sp, err := s.store.RevokeExclusionAs(ctx, id, by, actor, s.now())
 	if err != nil {
 		return health.Span{}, classify(err)
 	}
-	s.journalChange(ctx, sp, by)
+	s.journalChange(ctx, sp, by, actor)
 	return sp, nil
 }
 
 // journalChange tells the journal at once of a changed exclusion.
-func (s *Service) journalChange(ctx context.Context, sp health.Span, by string) {
+func (s *Service) journalChange(ctx context.Context, sp health.Span, by, actor string) {
 	if s.journal != nil {
-		s.journalLate(sp, s.journal.IngestBy(ctx, []health.Span{sp}, by, s.now()))
+		s.journalLate(sp, s.journal.IngestBy(ctx, []health.Span{sp}, by, actor, s.now()))
 	}
 }
 

@@ -29,8 +29,16 @@ type QuarterReport struct {
 type ReportVersion struct {
 	Version     int // 0: live figures not (yet) submitted
 	SubmittedAt time.Time
-	By          string
+	By, Actor   string // who submitted it, as they wrote and authenticated
 	Report      *report.Report
+}
+
+// Submission is what Submit did: the version that stands for the inputs,
+// whether it was created now, and the journal's chain head it printed.
+type Submission struct {
+	Version     int
+	Created     bool
+	JournalHead report.JournalHead
 }
 
 // History is a quarter's report over time.
@@ -86,35 +94,40 @@ func (s *Service) SubmittedVersions(ctx context.Context, q health.Quarter) (int,
 	return len(frozen), classify(err)
 }
 
-// Submit freezes a quarter's live report as submitted. It is idempotent:
-// the same inputs give the same version (created false). A quarter still
-// running cannot be submitted.
-func (s *Service) Submit(ctx context.Context, q health.Quarter, by string) (version int, created bool, err error) {
+// Submit freezes a quarter's live report as submitted, by (free text) and
+// actor (authenticated) recorded with it. It is idempotent: the same inputs
+// give the same version (Created false, and the chain head that version
+// printed). A quarter still running cannot be submitted.
+func (s *Service) Submit(ctx context.Context, q health.Quarter, by, actor string) (Submission, error) {
 	now := s.now()
 	live, err := s.build(ctx, q, now)
 	if err != nil {
-		return 0, false, err
+		return Submission{}, err
 	}
 	if now.Before(live.To) {
-		return 0, false, conflict("quarter_open", fmt.Sprintf("квартал %s ещё не закончился", q), fmt.Sprintf("quarter %s has not ended yet", q))
+		return Submission{}, conflict("quarter_open", fmt.Sprintf("квартал %s ещё не закончился", q), fmt.Sprintf("quarter %s has not ended yet", q))
 	}
 	frozen, err := s.store.SubmittedReports(ctx, q.String())
 	if err != nil {
-		return 0, false, classify(err)
+		return Submission{}, classify(err)
 	}
 	if n := len(frozen); n > 0 && frozen[n-1].InputsHash == live.InputsHash {
-		return n, false, nil
+		last, err := thaw(frozen[n-1])
+		if err != nil {
+			return Submission{}, err
+		}
+		return Submission{Version: n, JournalHead: last.JournalHead}, nil
 	}
 	live.Status, live.Version = report.StatusSubmitted, len(frozen)+1
 	var buf bytes.Buffer
 	if err := report.WriteJSON(&buf, live); err != nil {
-		return 0, false, reportFailed(fmt.Errorf("freeze the %s report: %w", q, err))
+		return Submission{}, reportFailed(fmt.Errorf("freeze the %s report: %w", q, err))
 	}
-	v, err := s.store.SubmitReport(ctx, q.String(), store.SubmittedReport{SubmittedAt: now, By: by, InputsHash: live.InputsHash, Report: buf.Bytes()})
+	v, err := s.store.SubmitReport(ctx, q.String(), store.SubmittedReport{SubmittedAt: now, By: by, Actor: actor, InputsHash: live.InputsHash, Report: buf.Bytes()})
 	if err != nil {
-		return 0, false, classify(err)
+		return Submission{}, classify(err)
 	}
-	return v, true, nil
+	return Submission{Version: v, Created: true, JournalHead: live.JournalHead}, nil
 }
 
 // Versions lists a quarter's submitted versions and, if they differ from
@@ -130,7 +143,7 @@ func (s *Service) Versions(ctx context.Context, q health.Quarter) (History, erro
 		if err != nil {
 			return History{}, err
 		}
-		h.Versions = append(h.Versions, ReportVersion{Version: f.Version, SubmittedAt: f.SubmittedAt, By: f.By, Report: r})
+		h.Versions = append(h.Versions, ReportVersion{Version: f.Version, SubmittedAt: f.SubmittedAt, By: f.By, Actor: f.Actor, Report: r})
 	}
 	if n := len(frozen); n == 0 || frozen[n-1].InputsHash != qr.Report.InputsHash {
 		h.Versions = append(h.Versions, ReportVersion{Report: qr.Report})
@@ -186,6 +199,13 @@ func (s *Service) build(ctx context.Context, q health.Quarter, now time.Time) (*
 	}
 	if in.Journal, err = s.journalRows(ctx, p); err != nil {
 		return nil, err
+	}
+	if s.journal != nil { // after the inputs: everything they came from is at or before it
+		h, err := s.journal.Head(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		in.JournalHead = report.JournalHead{Seq: h.Seq, Hash: h.Hash}
 	}
 	return report.Build(q, s.loc, now, in), nil
 }

@@ -4,7 +4,9 @@
 // (live figures, submission, versions, status). The HTTP API and the CLI
 // parse, call it and render; it speaks the domain types (health, journal,
 // report) and returns *Error values of four kinds: invalid input, not
-// found, conflict and unavailable.
+// found, conflict and unavailable. Every write takes two names: By, free
+// text as the person gave it, and Actor, who was authenticated (the API
+// token's name, "cli:" and the OS user); both are recorded.
 package service
 
 import (
@@ -27,9 +29,9 @@ type Store interface {
 	Span(ctx context.Context, id string) (health.Span, error)
 	// BlindOf gives the unmonitored intervals of the sources (none: all).
 	BlindOf(ctx context.Context, from, to time.Time, only ...health.Source) ([]health.Interval, error)
-	AddManual(ctx context.Context, sp health.Span, by string, at time.Time) (health.Span, error)
+	AddManualAs(ctx context.Context, sp health.Span, by, actor string, at time.Time) (health.Span, error)
 	SetExclusion(ctx context.Context, id string, ex health.Exclusion) (health.Span, error)
-	RevokeExclusion(ctx context.Context, id, by string, at time.Time) (health.Span, error)
+	RevokeExclusionAs(ctx context.Context, id, by, actor string, at time.Time) (health.Span, error)
 	SubmittedReports(ctx context.Context, quarter string) ([]store.SubmittedReport, error)
 	SubmitReport(ctx context.Context, quarter string, r store.SubmittedReport) (int, error)
 	Ping(ctx context.Context) error
@@ -44,8 +46,9 @@ type Journal interface {
 	Entry(ctx context.Context, year, number int) (journal.Entry, error)
 	Missing(ctx context.Context, from, to time.Time) ([]journal.Entry, error)
 	AddNote(ctx context.Context, year, number int, n journal.Note) (journal.Entry, error)
-	RecordManual(ctx context.Context, sp health.Span, by string, now time.Time) (journal.Entry, error)
-	IngestBy(ctx context.Context, spans []health.Span, by string, now time.Time) error
+	RecordManual(ctx context.Context, sp health.Span, by, actor string, now time.Time) (journal.Entry, error)
+	IngestBy(ctx context.Context, spans []health.Span, by, actor string, now time.Time) error
+	Head(ctx context.Context) (journal.Head, error)
 }
 
 // Options configure a Service. Store is required.

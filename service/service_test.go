@@ -132,7 +132,7 @@ func TestErrorKinds(t *testing.T) {
 	manual.Cause = "другая причина"
 	_, err = e.svc.AddManual(ctx, manual)
 	wantKind(t, "same desk and start, other cause", err, service.ErrConflict, "conflict")
-	_, _, err = e.svc.Submit(ctx, e.q.Next(), "duty")
+	_, err = e.svc.Submit(ctx, e.q.Next(), "duty", "duty")
 	wantKind(t, "a quarter still running", err, service.ErrConflict, "quarter_open")
 
 	fault := "nobody"
@@ -193,12 +193,12 @@ func TestReportLifecycle(t *testing.T) {
 	if err != nil || live.Report.Status != report.StatusReady || live.Report.Version != 1 || live.Submitted != 0 || live.Changed {
 		t.Fatalf("before submission: %+v %v", live, err)
 	}
-	v, created, err := e.svc.Submit(ctx, e.q, "Петров П.П.")
-	if err != nil || v != 1 || !created {
+	sub, err := e.svc.Submit(ctx, e.q, "Петров П.П.", "cli:petrov")
+	if v, created := sub.Version, sub.Created; err != nil || v != 1 || !created {
 		t.Fatalf("submit: %d %v %v", v, created, err)
 	}
-	if v, created, err = e.svc.Submit(ctx, e.q, "Петров П.П."); err != nil || v != 1 || created {
-		t.Fatalf("submit again: %d %v %v", v, created, err)
+	if sub, err = e.svc.Submit(ctx, e.q, "Петров П.П.", "cli:petrov"); err != nil || sub.Version != 1 || sub.Created {
+		t.Fatalf("submit again: %d %v %v", sub.Version, sub.Created, err)
 	}
 	if live, _ = e.svc.LiveReport(ctx, e.q); live.Report.Status != report.StatusSubmitted || live.Report.Version != 1 {
 		t.Fatalf("after submission: status %s version %d", live.Report.Status, live.Report.Version)
@@ -251,7 +251,7 @@ func TestChangesAreJournaledAtOnce(t *testing.T) {
 	if _, err := e.svc.Exclude(ctx, sp.ID, health.Exclusion{Category: "other", Reason: " скачок напряжения ", By: "Иванов И.И."}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Revoke(ctx, sp.ID, "duty"); err != nil {
+	if _, err := e.svc.Revoke(ctx, sp.ID, "duty", "duty"); err != nil {
 		t.Fatal(err)
 	}
 	es, err := e.svc.JournalEntries(ctx, e.p.Start, e.p.End)

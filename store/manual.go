@@ -21,8 +21,13 @@ import (
 // span with Manual set, source "manual", cause CauseManual unless given, and
 // an ID with an "m" marker. Adding the same span again returns the stored one
 // and records nothing; a different span with the same workstation and start
-// is ErrConflict. Set exclusions with SetExclusion.
+// is ErrConflict. Set exclusions with SetExclusion. AddManualAs also names
+// the authenticated actor.
 func (s *Store) AddManual(ctx context.Context, sp health.Span, by string, at time.Time) (health.Span, error) {
+	return s.AddManualAs(ctx, sp, by, "", at)
+}
+
+func (s *Store) addManual(ctx context.Context, sp health.Span, by, actor string, at time.Time) (health.Span, error) {
 	rec, err := manualRecord(sp, by, at)
 	if err != nil {
 		return health.Span{}, err
@@ -40,7 +45,7 @@ func (s *Store) AddManual(ctx context.Context, sp health.Span, by string, at tim
 	err = s.pipelined(ctx, func(p redis.Pipeliner) {
 		p.SAdd(ctx, s.key("desks"), ws) // before the workstation's keys, as in Apply
 		keys := []string{s.wsKey(ws, "spans"), s.wsKey(ws, "index"), s.wsKey(ws, "outbox"), s.wsKey(ws, "audit")}
-		cmd = scriptManual.EvalSha(ctx, p, keys, rec.ID, raw, score, at.UnixMilli(), by)
+		cmd = scriptManual.EvalSha(ctx, p, keys, rec.ID, raw, score, at.UnixMilli(), by, actor)
 	})
 	if err != nil {
 		return health.Span{}, fmt.Errorf("store: add manual span %s: %w", rec.ID, err)
@@ -114,12 +119,15 @@ func manualRecord(sp health.Span, by string, at time.Time) (record, error) {
 }
 
 // SetExclusion sets (or replaces) a span's exclusion and appends an audit
-// record with the new and the previous one.
+// record with the new and the previous one, by and actor as ex gives them.
 func (s *Store) SetExclusion(ctx context.Context, id string, ex health.Exclusion) (health.Span, error) {
 	if !slices.Contains(health.ExclusionCategories, ex.Category) {
 		return health.Span{}, &ValidationError{"Category", fmt.Sprintf("%q: want one of %s", ex.Category, strings.Join(health.ExclusionCategories, ", "))}
 	}
 	if err := checkBy(ex.By); err != nil {
+		return health.Span{}, err
+	}
+	if err := checkActor(ex.Actor); err != nil {
 		return health.Span{}, err
 	}
 	if err := checkTime("At", ex.At); err != nil {
@@ -130,29 +138,33 @@ func (s *Store) SetExclusion(ctx context.Context, id string, ex health.Exclusion
 	if err != nil {
 		return health.Span{}, fmt.Errorf("store: set exclusion of %s: %w", id, err)
 	}
-	return s.changeExclusion(ctx, id, ActionExclude, raw, ex.By, ex.At)
+	return s.changeExclusion(ctx, id, ActionExclude, raw, ex.By, ex.Actor, ex.At)
 }
 
 // RevokeExclusion removes a span's current exclusion and appends an audit
 // record; the audit trail keeps the exclusion. Revoking when there is none
-// changes and records nothing.
+// changes and records nothing. RevokeExclusionAs also names the actor.
 func (s *Store) RevokeExclusion(ctx context.Context, id, by string, at time.Time) (health.Span, error) {
+	return s.RevokeExclusionAs(ctx, id, by, "", at)
+}
+
+func (s *Store) revokeExclusion(ctx context.Context, id, by, actor string, at time.Time) (health.Span, error) {
 	if err := checkBy(by); err != nil {
 		return health.Span{}, err
 	}
 	if err := checkTime("at", at); err != nil {
 		return health.Span{}, err
 	}
-	return s.changeExclusion(ctx, id, ActionRevoke, nil, by, at)
+	return s.changeExclusion(ctx, id, ActionRevoke, nil, by, actor, at)
 }
 
-func (s *Store) changeExclusion(ctx context.Context, id, action string, ex []byte, by string, at time.Time) (health.Span, error) {
+func (s *Store) changeExclusion(ctx context.Context, id, action string, ex []byte, by, actor string, at time.Time) (health.Span, error) {
 	ws, ok := workstationOf(id)
 	if !ok {
 		return health.Span{}, fmt.Errorf("store: %s span %q: %w", action, id, ErrNotFound)
 	}
 	keys := []string{s.wsKey(ws, "spans"), s.wsKey(ws, "audit")}
-	raw, err := scriptExclusion.Run(ctx, s.rdb, keys, id, action, ex, at.UnixMilli(), by).Text()
+	raw, err := scriptExclusion.Run(ctx, s.rdb, keys, id, action, ex, at.UnixMilli(), by, actor).Text()
 	if errors.Is(err, redis.Nil) {
 		return health.Span{}, fmt.Errorf("store: %s span %q: %w", action, id, ErrNotFound)
 	}
@@ -212,6 +224,7 @@ func auditRecord(ws string, m redis.XMessage) AuditRecord {
 		ID:     ws + "/" + m.ID,
 		At:     fromMs(at),
 		By:     str("by"),
+		Actor:  str("actor"),
 		Action: str("action"),
 		SpanID: str("span"),
 		Detail: json.RawMessage(str("detail")),

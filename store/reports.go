@@ -12,6 +12,7 @@ type SubmittedReport struct {
 	Version     int       `json:"version"`
 	SubmittedAt time.Time `json:"submitted_at"`
 	By          string    `json:"by"`
+	Actor       string    `json:"actor,omitempty"` // the authenticated caller
 	InputsHash  string    `json:"inputs_hash"`
 	Report      []byte    `json:"report"` // the report as rendered to JSON
 }

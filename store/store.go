@@ -70,7 +70,8 @@ const (
 type AuditRecord struct {
 	ID     string // "<workstation>/<stream entry ID>"
 	At     time.Time
-	By     string
+	By     string // who, as they gave it
+	Actor  string // the authenticated caller; empty in records made before it was kept
 	Action string // ActionManual, ActionExclude or ActionRevoke
 	SpanID string
 	Detail json.RawMessage // JSON: the manual span, or {exclusion, previous}, or {revoked}

@@ -17,7 +17,11 @@ import (
 )
 
 func newJournal(cfg *config.Config, rdb redis.UniversalClient, log zerolog.Logger) (*journal.Journal, error) {
-	return journal.New(rdb, journal.Options{Prefix: cfg.Redis.Prefix, Location: cfg.Location(), Workstations: cfg.HealthWorkstations()}, log)
+	key, err := cfg.JournalKey()
+	if err != nil {
+		return nil, err
+	}
+	return journal.New(rdb, journal.Options{Prefix: cfg.Redis.Prefix, Location: cfg.Location(), Workstations: cfg.HealthWorkstations(), Key: key}, log)
 }
 
 // spanSource lets the journal follow the store.
@@ -27,14 +31,24 @@ func spanSource(st *store.Store) journal.SpanSource {
 	})
 }
 
-// cmdJournal: deskwatch journal verify -config FILE.
+// cmdJournal: deskwatch journal verify -config FILE [-anchor SEQ:HASH]...
+// It checks the chain, the anchors taken from reports, and that the spans
+// in Redis are what the chain recorded.
 func cmdJournal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
-		return usageError{errors.New("usage: deskwatch journal verify -config FILE")}
+		return usageError{errors.New("usage: deskwatch journal verify -config FILE [-anchor SEQ:HASH]")}
 	}
 	fs := flag.NewFlagSet("journal verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/deskwatch/deskwatch.yaml", "configuration file")
+	var anchors []journal.Head
+	fs.Func("anchor", "the journal chain head SEQ:HASH a report printed; the record SEQ must still have HASH (repeatable)", func(s string) error {
+		h, err := journal.ParseHead(s)
+		if err == nil {
+			anchors = append(anchors, h)
+		}
+		return err
+	})
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
 	}
@@ -47,5 +61,6 @@ func cmdJournal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return journal.VerifyCommand(ctx, j, stdout)
+	st := store.New(rdb, cfg.Redis.Prefix, zerolog.Nop())
+	return journal.VerifyCommand(ctx, j, stdout, journal.VerifyOptions{Anchors: anchors, Spans: spanSource(st)})
 }

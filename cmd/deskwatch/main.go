@@ -35,7 +35,9 @@ commands:
                                write a quarter's report
   report submit -config FILE -period 2026Q3
                                freeze the quarter's report as submitted
-  journal verify -config FILE  check the journal's hash chain, naming the first bad record
+  journal verify -config FILE [-anchor SEQ:HASH]
+                               check the journal's hash chain, naming the first bad record,
+                               against a head a report printed, and the spans in Redis against it
   access-log -config FILE -period 2026Q3 [-actor NAME] [-format csv|json]
                                who read personal data (152-FZ), for the auditor
   config check FILE            validate a configuration file
@@ -59,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "journal":
 		if len(args) == 2 && helpAsked(args[1:]) {
-			fmt.Fprint(stdout, "usage: deskwatch journal verify -config FILE\n")
+			fmt.Fprint(stdout, "usage: deskwatch journal verify -config FILE [-anchor SEQ:HASH]\n")
 			return 0
 		}
 		err = cmdJournal(ctx, args[1:], stdout, stderr)

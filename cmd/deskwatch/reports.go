@@ -75,14 +75,15 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	svc := newService(cfg, st, jr, zerolog.Nop())
 	if submit {
-		v, created, err := svc.Submit(ctx, q, *by)
+		sub, err := svc.Submit(ctx, q, *by, cliActor())
 		if err != nil {
 			return err
 		}
-		if created {
-			fmt.Fprintf(stdout, "Отчёт за %s представлен: версия %d / Report %s submitted: version %d\n", q, v, q, v)
+		v, head := sub.Version, orNone(sub.JournalHead.String())
+		if sub.Created {
+			fmt.Fprintf(stdout, "Отчёт за %s представлен: версия %d, заголовок журнала %s / Report %s submitted: version %d, journal head %s\n", q, v, head, q, v, head)
 		} else {
-			fmt.Fprintf(stdout, "Отчёт за %s не изменился с версии %d / Report %s unchanged since version %d\n", q, v, q, v)
+			fmt.Fprintf(stdout, "Отчёт за %s не изменился с версии %d, заголовок журнала %s / Report %s unchanged since version %d, journal head %s\n", q, v, head, q, v, head)
 		}
 		return nil
 	}
@@ -112,7 +113,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := errors.Join(write(f, r), f.Close()); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: N=%d D=%.4f%% (%s)\n", name, r.N, r.D, r.Status)
+	fmt.Fprintf(stdout, "%s: N=%d D=%.4f%% (%s), journal head %s\n", name, r.N, r.D, r.Status, orNone(r.JournalHead.String()))
 	return nil
 }
 

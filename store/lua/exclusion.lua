@@ -1,7 +1,7 @@
 -- Set or revoke a span's exclusion and append the audit record, atomically.
 -- KEYS: 1 spans, 2 audit
 -- ARGV: 1 span ID, 2 action ('exclude' | 'revoke'), 3 exclusion (JSON, for
---       exclude), 4 at (ms), 5 by
+--       exclude), 4 at (ms), 5 by, 6 actor (the authenticated caller)
 -- Returns the stored record, or false if the span does not exist. Revoking
 -- when there is no exclusion changes nothing and records nothing.
 local spans, audit = KEYS[1], KEYS[2]
@@ -25,5 +25,5 @@ else
 end
 raw = cjson.encode(rec)
 redis.call('HSET', spans, id, raw)
-redis.call('XADD', audit, '*', 'at', ARGV[4], 'by', ARGV[5], 'action', action, 'span', id, 'detail', detail)
+redis.call('XADD', audit, '*', 'at', ARGV[4], 'by', ARGV[5], 'actor', ARGV[6], 'action', action, 'span', id, 'detail', detail)
 return raw
