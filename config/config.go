@@ -60,9 +60,9 @@ type Config struct {
 	Schedules map[string]ScheduleConfig `yaml:"schedules"`
 	// StateDir holds what deskwatch keeps locally (the spool); default
 	// $DESKWATCH_STATE_DIR, else /var/lib/deskwatch.
-	StateDir string      `yaml:"state_dir"`
-	Spool    SpoolConfig `yaml:"spool"`
-	Journal      JournalConfig       `yaml:"journal"`
+	StateDir string        `yaml:"state_dir"`
+	Spool    SpoolConfig   `yaml:"spool"`
+	Journal  JournalConfig `yaml:"journal"`
 
 	lines  map[string]int                // field path -> YAML line, filled by Parse
 	blocks map[string]int                // field path -> first line of a block scalar's text
