@@ -25,7 +25,8 @@ func (s *Store) OpenBlind(ctx context.Context, source health.Source, at time.Tim
 	ctx = durable(ctx)
 	err := s.pipelined(ctx, func(p redis.Pipeliner) {
 		p.SAdd(ctx, s.key("blind:sources"), string(source))
-		p.SetNX(ctx, s.blindKey(source, "open"), at.UnixMilli(), 0)
+		keys := []string{s.blindKey(source, "open"), s.blindFence(string(source))}
+		scriptOpenBlind.EvalSha(ctx, p, keys, at.UnixMilli(), s.epoch.Load())
 	})
 	if err != nil {
 		return fmt.Errorf("store: open blind interval of %s: %w", source, err)
@@ -42,9 +43,9 @@ func (s *Store) CloseBlind(ctx context.Context, source health.Source, at time.Ti
 	if err := checkTime("at", at); err != nil {
 		return err
 	}
-	keys := []string{s.blindKey(source, "open"), s.blindKey(source, "closed")}
+	keys := []string{s.blindKey(source, "open"), s.blindKey(source, "closed"), s.blindFence(string(source))}
 	ctx = durable(ctx)
-	err := s.pipelined(ctx, func(p redis.Pipeliner) { scriptCloseBlind.EvalSha(ctx, p, keys, at.UnixMilli()) })
+	err := s.pipelined(ctx, func(p redis.Pipeliner) { scriptCloseBlind.EvalSha(ctx, p, keys, at.UnixMilli(), s.epoch.Load()) })
 	if err != nil {
 		return fmt.Errorf("store: close blind interval of %s: %w", source, err)
 	}

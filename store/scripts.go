@@ -27,6 +27,21 @@ local function ack(outbox, first)
     end
   end
 end
+-- fence refuses a write of a leader older than the one key remembers
+-- (error FENCED <stored>) and raises key to epoch; epoch 0 is unfenced.
+local function fence(key, epoch)
+  epoch = tonumber(epoch)
+  if epoch == 0 then
+    return
+  end
+  local held = tonumber(redis.call('GET', key) or '0')
+  if held > epoch then
+    error({err = 'FENCED ' .. num(held)})
+  end
+  if held < epoch then
+    redis.call('SET', key, num(epoch))
+  end
+end
 `
 
 func loadScript(name string) *redis.Script {
@@ -44,8 +59,14 @@ var (
 	scriptAck        = loadScript("ack")
 	scriptRange      = loadScript("range")
 	scriptCloseBlind = loadScript("closeblind")
+	scriptOpenBlind  = loadScript("openblind")
+	scriptHeartbeat  = loadScript("heartbeat")
+	scriptFence      = loadScript("fence")
+	scriptLease      = loadScript("lease")
+	scriptClaimApp   = loadScript("claimapp")
 
-	allScripts = []*redis.Script{scriptApply, scriptManual, scriptExclusion, scriptAck, scriptRange, scriptCloseBlind}
+	allScripts = []*redis.Script{scriptApply, scriptManual, scriptExclusion, scriptAck, scriptRange,
+		scriptCloseBlind, scriptOpenBlind, scriptHeartbeat, scriptFence, scriptLease, scriptClaimApp}
 )
 
 // loadScripts loads every script into the server's cache (on every shard of
