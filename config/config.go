@@ -54,6 +54,7 @@ type Config struct {
 	Workstations []WorkstationConfig `yaml:"workstations"`
 	SIP          SIPConfig           `yaml:"sip"`
 	Alerts       AlertsConfig        `yaml:"alerts"`
+	HA           HAConfig            `yaml:"ha"`
 
 	lines  map[string]int // field path -> YAML line, filled by Parse
 	blocks map[string]int // field path -> first line of a block scalar's text
@@ -184,6 +185,7 @@ func (c *Config) setDefaults() {
 	}
 	c.SIP.setDefaults()
 	c.Alerts.setDefaults()
+	c.HA.setDefaults()
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID
@@ -315,6 +317,7 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Strs("hotlines", c.AllHotlines()).
 		Int("workstations", len(c.Workstations))
 	c.Redis.log(e)
+	c.HA.log(e)
 }
 
 func secretSource(env, file string) string {

@@ -42,6 +42,7 @@ func (c *Config) Validate() error {
 		v.probeOverrides()
 	}
 	v.alerts()
+	v.ha()
 	return errors.Join(v.errs...)
 }
 
