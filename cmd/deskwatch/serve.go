@@ -79,6 +79,7 @@ type Daemon struct {
 	journal  *journal.Journal
 	notifier *alerts.Notifier
 	alerts   *alerts.Runner
+	ha       *haNode // nil without ha.enabled
 
 	collectors []metrics.Collector // what /metrics shows, each declared where it is counted
 
@@ -124,7 +125,13 @@ func (d *Daemon) build() error {
 		d.probes = d.sip
 	}
 	// Contacts Asterisk binds reach the probes through the monitor's loop.
-	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: d.st, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact})
+	var ms monitor.Store = d.st
+	if cfg.HA.Enabled {
+		if ms, err = d.buildHA(wss); err != nil {
+			return err
+		}
+	}
+	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: ms, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact})
 	ac := d.ari
 	d.qualify = qualify.New(qualify.Options{Reader: ac, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
 		Ready:  func() bool { ok, _ := ac.Connected(); return ok },
@@ -143,6 +150,9 @@ func (d *Daemon) build() error {
 	d.alerts = alerts.NewRunner(alerts.NewEvaluator(cfg.AlertRules(), cfg.Location()), d.notifier, newAlertInput(cfg, d.mon, svc).input, time.Second, log.With().Str("component", "alerts").Logger())
 	d.collectors = []metrics.Collector{metrics.BuildInfo(version), metrics.Process(), d.ari, d.mon, d.notifier, d.persist,
 		alerts.RuleMetrics(cfg.AlertRules()), svc.QuarterMetrics(time.Minute)}
+	if d.ha != nil {
+		d.collectors = append(d.collectors, d.ha)
+	}
 	if d.sip != nil {
 		d.collectors = append(d.collectors, d.sip.p)
 		if d.sip.canary != nil {
@@ -226,7 +236,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 9) // room for every goroutine: none may block on exit
+	errc := make(chan error, 10) // room for every goroutine: none may block on exit
 	d.start(ctx, &wg, errc)
 
 	var first error
@@ -247,21 +257,41 @@ func (d *Daemon) Run(ctx context.Context) error {
 // that fails sends its error to errc.
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
 	ac, mon, probe, jr, st, srv, ln := d.ari, d.mon, d.sip, d.journal, d.st, d.srv, d.ln
-	wg.Add(6)
+	if d.ha != nil {
+		// Lead at once if nobody does, so that the monitor's first writes
+		// (the gap since the last heartbeat) are not held.
+		d.ha.tryLead(ctx)
+	}
+	wg.Add(5)
 	go func() { defer wg.Done(); d.qualify.Run(ctx) }()
 	go func() { defer wg.Done(); d.persist.Run(ctx) }()
-	go func() {
-		defer wg.Done()
-		if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
-			errc <- fmt.Errorf("journal: %w", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if err := d.alerts.Run(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error().Err(err).Msg("alerts stopped")
-		}
-	}()
+	// The journal and the alerts are the writer's: with ha, the leader's.
+	leaderWork := func(ctx context.Context) {
+		var lw sync.WaitGroup
+		lw.Add(2)
+		go func() {
+			defer lw.Done()
+			if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
+				select { // a second tenure's failure finds the first one's there
+				case errc <- fmt.Errorf("journal: %w", err):
+				default:
+				}
+			}
+		}()
+		go func() {
+			defer lw.Done()
+			if err := d.alerts.Run(ctx); err != nil && ctx.Err() == nil {
+				d.log.Error().Err(err).Msg("alerts stopped")
+			}
+		}()
+		lw.Wait()
+	}
+	if d.ha != nil {
+		d.ha.leaderWork = leaderWork
+		go func() { defer wg.Done(); d.ha.Run(ctx) }()
+	} else {
+		go func() { defer wg.Done(); leaderWork(ctx) }()
+	}
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -322,6 +352,9 @@ func (d *Daemon) status() map[string]any {
 		m["status"] = "degraded"
 	}
 	d.probes.healthz(m)
+	if d.ha != nil {
+		m["ha"] = d.ha.status()
+	}
 	return m
 }
 
