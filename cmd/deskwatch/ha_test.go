@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"deskwatch/store"
+)
+
+// spanRow is a span as the script expects it.
+type spanRow struct {
+	ws, start, end, cause string
+}
+
+func (h *harness) storedSpans(st *store.Store) []spanRow {
+	h.t.Helper()
+	got, err := st.Spans(context.Background(), store.SpanQuery{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var rows []spanRow
+	for _, s := range got {
+		end := ""
+		if !s.Open() {
+			end = ts(s.End)
+		}
+		rows = append(rows, spanRow{s.Workstation, ts(s.Start), end, string(s.Cause)})
+	}
+	return sortRows(rows)
+}
+
+func sortRows(rows []spanRow) []spanRow {
+	slices.SortFunc(rows, func(a, b spanRow) int { return strings.Compare(a.ws+a.start, b.ws+b.start) })
+	return rows
+}
+
+var haPhones = []string{"op122-01", "op122-02", "op117-01"}
+
+func haHarness(t *testing.T) *harness {
+	h := newHarness(t, haPhones...)
+	for _, p := range haPhones {
+		h.pbx.Register(p, "sip:"+p+"@127.0.0.1:5101")
+	}
+	return h
+}
+
+// startPair starts a, which leads, then b, which stands by.
+func (h *harness) startPair() (a, b *haInstance) {
+	h.t.Helper()
+	a = h.startInstance("a", "dw-a")
+	a.waitRole(true, 5*time.Second)
+	return a, h.startInstance("b", "dw-b")
+}
+
+// Kill the leader in the middle of a burst of registrations lost and
+// regained: the standby leads within lease + 1 s and the spans are the
+// script's, each once, with the times of the events.
+func TestHAKillLeaderMidBurst(t *testing.T) {
+	h := haHarness(t)
+	a, b := h.startPair()
+	b.waitFor("b sees the desks up", func() bool { return b.deskState(haPhones[2]) == "up" })
+
+	var truth []spanRow
+	open := map[string]int{} // phone -> index in truth of its open span
+	base := time.Now().Add(time.Second)
+	var killed time.Time
+	for i := range 30 {
+		if i == 15 {
+			a.crash()
+			killed = time.Now()
+		}
+		p := haPhones[i%len(haPhones)]
+		at := ts(h.at(base.Add(time.Duration(i) * 100 * time.Millisecond)))
+		if j, ok := open[p]; ok {
+			if err := h.pbx.Register(p, "sip:"+p+"@127.0.0.1:5101"); err != nil {
+				t.Fatal(err)
+			}
+			truth[j].end = at
+			delete(open, p)
+		} else {
+			if err := h.pbx.Unregister(p); err != nil {
+				t.Fatal(err)
+			}
+			open[p] = len(truth)
+			truth = append(truth, spanRow{p, at, "", "unregistered"})
+		}
+	}
+	led := b.waitRole(true, 10*time.Second)
+	if took := led.Sub(killed); took > haLease+time.Second {
+		t.Errorf("the standby led %s after the kill; want within lease + 1 s", took)
+	}
+	t.Logf("failover: the standby led %s after the kill", led.Sub(killed).Round(time.Millisecond))
+	truth = sortRows(truth)
+	st := h.haStore()
+	b.waitFor("the script's spans", func() bool { return slices.Equal(h.storedSpans(st), truth) })
+	if bl, err := st.Blind(context.Background(), base, time.Time{}); err != nil || len(bl) != 0 {
+		t.Fatalf("blind intervals %v, %v: some instance watched throughout", bl, err)
+	}
+}
+
+// A leader paused for twice the lease and then resumed is fenced: its late
+// writes are refused and counted, and it stands by.
+func TestHAPausedLeaderIsFenced(t *testing.T) {
+	h := haHarness(t)
+	a, b := h.startPair()
+	b.waitFor("b sees the desks up", func() bool { return b.deskState(haPhones[0]) == "up" })
+
+	resume := a.pause()
+	paused := time.Now()
+	t1 := h.at(time.Now().Add(time.Second))
+	if err := h.pbx.Unregister(haPhones[0]); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRole(true, 10*time.Second)
+	st := h.haStore()
+	want := []spanRow{{haPhones[0], ts(t1), "", "unregistered"}}
+	b.waitFor("the new leader's span", func() bool { return slices.Equal(h.storedSpans(st), want) })
+	// Hold the pause to twice the lease: the old leader's writes wait.
+	<-time.After(time.Until(paused.Add(2 * haLease)))
+	resume()
+	a.waitRole(false, 10*time.Second)
+	a.waitFor("fenced writes counted", func() bool {
+		m := regexp.MustCompile(`(?m)^deskwatch_ha_fenced_writes_total\{instance="a"\} (\d+)$`).FindStringSubmatch(a.metricsText())
+		return m != nil && m[1] != "0"
+	})
+	if !strings.Contains(b.metricsText(), `deskwatch_ha_leader{instance="b"} 1`) {
+		t.Fatal("b does not report leading")
+	}
+	var hz struct {
+		HA struct {
+			Role  string   `json:"role"`
+			Epoch int64    `json:"epoch"`
+			Peers []string `json:"peers"`
+		} `json:"ha"`
+	}
+	a.get("/healthz", &hz)
+	if hz.HA.Role != "standby" || !slices.Equal(hz.HA.Peers, []string{"a", "b"}) {
+		t.Fatalf("a's healthz ha %+v", hz.HA)
+	}
+	t2 := h.at(time.Now().Add(time.Second))
+	if err := h.pbx.Register(haPhones[0], "sip:x@127.0.0.1:5101"); err != nil {
+		t.Fatal(err)
+	}
+	want[0].end = ts(t2)
+	b.waitFor("closed once, by the leader", func() bool { return slices.Equal(h.storedSpans(st), want) })
+}
+
+// A second instance with an ari.app a live one holds refuses to start.
+func TestHADuplicateAppRefused(t *testing.T) {
+	h := haHarness(t)
+	h.startInstance("a", "dw-a")
+	cfg, err := h.haConfig("c", "dw-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := newDaemon(cfg, zerolog.Nop())
+	var held *store.AppHeldError
+	if err == nil {
+		d.Close()
+		t.Fatal("a second instance with ari.app dw-a started")
+	}
+	if !errors.As(err, &held) || !strings.Contains(err.Error(), `"dw-a"`) || !strings.Contains(err.Error(), `instance "a"`) {
+		t.Fatalf("error %q: want one naming the instance a", err)
+	}
+}
+
+// The PBX host dies: Asterisk stops and the leader beside it is killed at
+// the same moment. The survivor's probes find the PBX silent: one pbx
+// incident covering every desk, unavailable time, not unknown.
+func TestHAPBXHostDies(t *testing.T) {
+	h := newHarness(t, haPhones...)
+	_, pbxSIP := h.probedPhones()
+	a, b := h.startPair()
+	for _, p := range haPhones {
+		b.waitFor("b sees "+p+" up", func() bool { return b.deskState(p) == "up" })
+	}
+
+	pbxSIP.Silent(true)
+	restarted := make(chan error, 1)
+	go func() { restarted <- h.pbx.Restart(5 * time.Second) }()
+	a.crash()
+	b.waitRole(true, 10*time.Second)
+	st := h.haStore()
+	var start string
+	b.waitFor("one pbx incident on every desk", func() bool {
+		rows := h.storedSpans(st)
+		if len(rows) != len(haPhones) {
+			return false
+		}
+		start = rows[0].start
+		for _, r := range rows {
+			if r.cause != "pbx" || r.start != start || r.end != "" {
+				return false
+			}
+		}
+		return true
+	})
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+	pbxSIP.Silent(false)
+	b.waitFor("incident closed", func() bool {
+		rows := h.storedSpans(st)
+		return len(rows) == len(haPhones) && rows[0].end != "" && rows[0].start == start
+	})
+	rows := h.storedSpans(st)
+	s, _ := time.Parse(time.RFC3339Nano, rows[0].start)
+	e, _ := time.Parse(time.RFC3339Nano, rows[0].end)
+	api := h.api
+	h.api = b.api
+	av := h.availability()
+	h.api = api
+	if len(av) != len(haPhones) {
+		t.Fatalf("availability of %d desks", len(av))
+	}
+	for _, w := range av {
+		if w.Unknown != 0 || w.Unavailable != e.Sub(s).Seconds() {
+			t.Errorf("%s: unavailable %v s (want %v), unknown %v s (want 0)", w.ID, w.Unavailable, e.Sub(s).Seconds(), w.Unknown)
+		}
+	}
+}
