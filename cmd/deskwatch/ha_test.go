@@ -226,3 +226,18 @@ func TestHAPBXHostDies(t *testing.T) {
 		}
 	}
 }
+
+// The board names the instance it talks to and its role, and follows a
+// promotion.
+func TestHABoardShowsRole(t *testing.T) {
+	h := haHarness(t)
+	a, b := h.startPair()
+	br := newBrowser(t, 1280, 800)
+	t.Cleanup(br.checkConsole)
+	br.open(b.api + "/")
+	br.loginOK(h.token, len(haPhones))
+	br.waitJS("b's role", `document.querySelector('#ha').textContent === 'b · резервный · эпоха 0'`, `document.querySelector('#ha').textContent`, step)
+	a.crash()
+	b.waitRole(true, 10*time.Second)
+	br.waitJS("b leads", `document.querySelector('#ha').textContent.startsWith('b · ведущий · эпоха ')`, `document.querySelector('#ha').textContent`, 25*time.Second) // the board asks every 10 s
+}
