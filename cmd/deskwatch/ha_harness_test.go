@@ -88,15 +88,14 @@ func (in *haInstance) crash() {
 	in.stop()
 }
 
-// pause stops renewals and holds writes (a frozen process) until resume.
-func (in *haInstance) pause() (resume func()) {
+// pause stops renewals and holds writes (a frozen process). resume lets
+// the held writes go first, as a thawed process sends what it had in hand
+// before its next renewal; renewals resume with renew.
+func (in *haInstance) pause() (resume, renew func()) {
 	ch := make(chan struct{})
 	in.d.ha.stopped.Store(true)
 	in.d.ha.gate.paused.Store(&ch)
-	return func() {
-		in.d.ha.stopped.Store(false)
-		close(ch)
-	}
+	return func() { close(ch) }, func() { in.d.ha.stopped.Store(false) }
 }
 
 // waitRole waits for the instance to lead (or stand by) and returns when.

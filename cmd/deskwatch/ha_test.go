@@ -112,7 +112,7 @@ func TestHAPausedLeaderIsFenced(t *testing.T) {
 	a, b := h.startPair()
 	b.waitFor("b sees the desks up", func() bool { return b.deskState(haPhones[0]) == "up" })
 
-	resume := a.pause()
+	resume, renew := a.pause()
 	paused := time.Now()
 	t1 := h.at(time.Now().Add(time.Second))
 	if err := h.pbx.Unregister(haPhones[0]); err != nil {
@@ -130,6 +130,7 @@ func TestHAPausedLeaderIsFenced(t *testing.T) {
 		m := regexp.MustCompile(`(?m)^deskwatch_ha_fenced_writes_total\{instance="a"\} (\d+)$`).FindStringSubmatch(a.metricsText())
 		return m != nil && m[1] != "0"
 	})
+	renew() // as a standby now: the lease stays b's
 	if !strings.Contains(b.metricsText(), `deskwatch_ha_leader{instance="b"} 1`) {
 		t.Fatal("b does not report leading")
 	}
@@ -140,10 +141,10 @@ func TestHAPausedLeaderIsFenced(t *testing.T) {
 			Peers []string `json:"peers"`
 		} `json:"ha"`
 	}
-	a.get("/healthz", &hz)
-	if hz.HA.Role != "standby" || !slices.Equal(hz.HA.Peers, []string{"a", "b"}) {
-		t.Fatalf("a's healthz ha %+v", hz.HA)
-	}
+	a.waitFor("a's healthz: standby, epoch 1, both peers", func() bool { // peers refresh every third of the lease
+		a.get("/healthz", &hz)
+		return hz.HA.Role == "standby" && hz.HA.Epoch == 1 && slices.Equal(hz.HA.Peers, []string{"a", "b"})
+	})
 	t2 := h.at(time.Now().Add(time.Second))
 	if err := h.pbx.Register(haPhones[0], "sip:x@127.0.0.1:5101"); err != nil {
 		t.Fatal(err)
