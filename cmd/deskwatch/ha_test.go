@@ -242,3 +242,27 @@ func TestHABoardShowsRole(t *testing.T) {
 	b.waitRole(true, 10*time.Second)
 	br.waitJS("b leads", `document.querySelector('#ha').textContent.startsWith('b · ведущий · эпоха ')`, `document.querySelector('#ha').textContent`, 25*time.Second) // the board asks every 10 s
 }
+
+// A leader stopped cleanly releases the lease: the standby leads at its
+// next try (a third of the lease), and a desk that drops meanwhile keeps
+// its time.
+func TestHACleanStopHandsOver(t *testing.T) {
+	h := haHarness(t)
+	a, b := h.startPair()
+	b.waitFor("b sees the desks up", func() bool { return b.deskState(haPhones[1]) == "up" })
+	stopped := time.Now()
+	a.stop()
+	t1 := h.at(time.Now())
+	if err := h.pbx.Unregister(haPhones[1]); err != nil {
+		t.Fatal(err)
+	}
+	if took := b.waitRole(true, 10*time.Second).Sub(stopped); took > haLease {
+		t.Errorf("the standby led %s after a clean stop; want within the lease", took)
+	}
+	st := h.haStore()
+	want := []spanRow{{haPhones[1], ts(t1), "", "unregistered"}}
+	b.waitFor("the drop at its time", func() bool { return slices.Equal(h.storedSpans(st), want) })
+	if bl, err := st.Blind(context.Background(), stopped, time.Time{}); err != nil || len(bl) != 0 {
+		t.Fatalf("blind intervals %v, %v: b watched throughout", bl, err)
+	}
+}
