@@ -30,6 +30,9 @@ type haNode struct {
 	sources  []health.Source
 	// leaderWork runs the leader's goroutines until ctx ends.
 	leaderWork func(ctx context.Context)
+	// monitorDone is closed when the monitor has written its last
+	// decisions: a clean stop releases the lease only then.
+	monitorDone <-chan struct{}
 	// onRole, if set, hears every role change (tests wait on it).
 	onRole func(leading bool, epoch int64)
 
@@ -89,17 +92,25 @@ func (n *haNode) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			epoch := n.epoch.Load()
-			wasLeading := n.leading.Load()
-			stepDown("shutting down")
-			if !n.stopped.Load() {
-				rctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				if wasLeading {
-					_ = n.st.ReleaseLease(rctx, n.instance, epoch)
-				}
-				_ = n.st.ReleaseApp(rctx, n.app, n.instance)
-				cancel()
+			if n.leading.Load() {
+				endWork()
+				work.Wait()
 			}
+			if n.stopped.Load() {
+				return // crashed: nothing is released
+			}
+			// The monitor's last writes go out under our lease (or are
+			// fenced, if it ran out meanwhile and a standby took over).
+			select {
+			case <-n.monitorDone:
+			case <-time.After(5 * time.Second):
+			}
+			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if n.leading.Load() {
+				_ = n.st.ReleaseLease(rctx, n.instance, n.epoch.Load())
+			}
+			_ = n.st.ReleaseApp(rctx, n.app, n.instance)
 			return
 		case <-n.fenced:
 			stepDown("a write was fenced")

@@ -260,6 +260,10 @@ func TestHACleanStopHandsOver(t *testing.T) {
 		t.Errorf("the standby led %s after a clean stop; want within the lease", took)
 	}
 	st := h.haStore()
+	// a's monitor wrote its last heartbeat under the lease before letting go.
+	if hb, err := st.LastHeartbeat(context.Background()); err != nil || hb.Before(stopped.Truncate(time.Millisecond)) {
+		t.Errorf("last heartbeat %v, %v: want a's, at its stop (%v)", hb, err, stopped)
+	}
 	want := []spanRow{{haPhones[1], ts(t1), "", "unregistered"}}
 	b.waitFor("the drop at its time", func() bool { return slices.Equal(h.storedSpans(st), want) })
 	if bl, err := st.Blind(context.Background(), stopped, time.Time{}); err != nil || len(bl) != 0 {

@@ -257,6 +257,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // that fails sends its error to errc.
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
 	ac, mon, probe, jr, st, srv, ln := d.ari, d.mon, d.sip, d.journal, d.st, d.srv, d.ln
+	monDone := make(chan struct{}) // closed once the monitor wrote its last decisions
 	if d.ha != nil {
 		// Lead at once if nobody does, so that the monitor's first writes
 		// (the gap since the last heartbeat) are not held.
@@ -287,7 +288,7 @@ func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 		lw.Wait()
 	}
 	if d.ha != nil {
-		d.ha.leaderWork = leaderWork
+		d.ha.leaderWork, d.ha.monitorDone = leaderWork, monDone
 		go func() { defer wg.Done(); d.ha.Run(ctx) }()
 	} else {
 		go func() { defer wg.Done(); leaderWork(ctx) }()
@@ -298,7 +299,12 @@ func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		err := mon.Run(ctx)
+		close(monDone)
+		errc <- err
+	}()
 	wg.Add(1)
 	go func() { defer wg.Done(); errc <- ac.Run(ctx, mon.Input()) }()
 	if probe != nil {
