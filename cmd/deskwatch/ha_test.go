@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -218,6 +219,28 @@ func TestHAPBXHostDies(t *testing.T) {
 	h.api = b.api
 	av := h.availability()
 	h.api = api
+	// The new leader journals it as one incident of every desk (once the
+	// spans settle: 10 s, then the next pass).
+	now := time.Now().In(h.config().Location())
+	period := fmt.Sprintf("%dQ%d", now.Year(), (int(now.Month())-1)/3+1)
+	var jr struct {
+		Journal []struct {
+			Cause string   `json:"cause"`
+			Desks []string `json:"desks"`
+		}
+	}
+	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		b.get("/api/v1/journal?period="+period, &jr)
+		if len(jr.Journal) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no journal entry within 40 s")
+		}
+	}
+	if len(jr.Journal) != 1 || jr.Journal[0].Cause != "pbx" || len(jr.Journal[0].Desks) != len(haPhones) {
+		t.Fatalf("journal %+v: want one pbx incident of every desk", jr.Journal)
+	}
 	if len(av) != len(haPhones) {
 		t.Fatalf("availability of %d desks", len(av))
 	}
