@@ -293,3 +293,34 @@ func TestHACleanStopHandsOver(t *testing.T) {
 		t.Fatalf("blind intervals %v, %v: b watched throughout", bl, err)
 	}
 }
+
+// Alerts go out once, from the leader, though both instances see the desk
+// down with the same rules.
+func TestHAAlertsOnceFromTheLeader(t *testing.T) {
+	hookURL, events := webhookRecorder(t)
+	h := haHarness(t)
+	h.extraYAML = `alerts:
+  rules:
+    - {name: desk-down, kind: desk_down, for: 1s, channels: [hook]}
+  channels:
+    webhook:
+      - {name: hook, url: "` + hookURL + `", timeout: 2s}
+`
+	a, b := h.startPair()
+	b.waitFor("b sees the desks up", func() bool { return b.deskState(haPhones[0]) == "up" })
+	h.pbx.Unregister(haPhones[0])
+	a.waitFor("firing", func() bool { return len(events()) >= 1 })
+	h.pbx.Register(haPhones[0], "sip:"+haPhones[0]+"@127.0.0.1:5101")
+	a.waitFor("resolved", func() bool { return len(events()) >= 2 })
+	<-time.After(2 * time.Second) // a standby's duplicate would come within a rule tick
+	if evs := events(); len(evs) != 2 || evs[0]["kind"] != "firing" || evs[1]["kind"] != "resolved" {
+		t.Fatalf("webhook got %d events: %v", len(evs), evs)
+	}
+	delivered := regexp.MustCompile(`(?m)^deskwatch_alerts_delivered_total\{channel="hook",kind="webhook"\} (\d+)$`)
+	if m := delivered.FindStringSubmatch(b.metricsText()); m == nil || m[1] != "0" {
+		t.Fatalf("the standby's deliveries: %v, want 0", m)
+	}
+	if m := delivered.FindStringSubmatch(a.metricsText()); m == nil || m[1] != "2" {
+		t.Fatalf("the leader's deliveries: %v, want 2", m)
+	}
+}
