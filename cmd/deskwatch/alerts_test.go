@@ -16,13 +16,7 @@ func TestE2EAlertsWebhookOncePerStartAndEnd(t *testing.T) {
 	hookURL, events := webhookRecorder(t)
 
 	h := newHarness(t, "op122-01", "op122-02")
-	h.extraYAML = `alerts:
-  rules:
-    - {name: desk-down, kind: desk_down, for: 2s, channels: [hook]}
-  channels:
-    webhook:
-      - {name: hook, url: "` + hookURL + `", timeout: 2s}
-`
+	h.extraYAML = deskDownAlertYAML(hookURL, "2s")
 	h.pbx.Register("op122-01", "sip:op122-01@127.0.0.1:5101")
 	h.pbx.Register("op122-02", "sip:op122-02@127.0.0.1:5102")
 	h.start()
@@ -46,6 +40,18 @@ func TestE2EAlertsWebhookOncePerStartAndEnd(t *testing.T) {
 	if len(desks) != 1 || desks[0].(map[string]any)["id"] != "op122-01" {
 		t.Fatalf("firing names %v", evs[0]["desks"])
 	}
+}
+
+// deskDownAlertYAML is an alerts section: desk_down after hold, to the
+// webhook at url.
+func deskDownAlertYAML(url, hold string) string {
+	return `alerts:
+  rules:
+    - {name: desk-down, kind: desk_down, for: ` + hold + `, channels: [hook]}
+  channels:
+    webhook:
+      - {name: hook, url: "` + url + `", timeout: 2s}
+`
 }
 
 // webhookRecorder is a webhook that keeps the JSON events it receives.

@@ -299,13 +299,7 @@ func TestHACleanStopHandsOver(t *testing.T) {
 func TestHAAlertsOnceFromTheLeader(t *testing.T) {
 	hookURL, events := webhookRecorder(t)
 	h := haHarness(t)
-	h.extraYAML = `alerts:
-  rules:
-    - {name: desk-down, kind: desk_down, for: 1s, channels: [hook]}
-  channels:
-    webhook:
-      - {name: hook, url: "` + hookURL + `", timeout: 2s}
-`
+	h.extraYAML = deskDownAlertYAML(hookURL, "1s")
 	a, b := h.startPair()
 	b.waitFor("b sees the desks up", func() bool { return b.deskState(haPhones[0]) == "up" })
 	h.pbx.Unregister(haPhones[0])
