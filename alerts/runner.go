@@ -19,9 +19,10 @@ type Runner struct {
 	now     func() time.Time
 	updates chan update // Update's requests, taken by Run between ticks
 
-	mu     sync.Mutex // guards notify and minUp, which Update replaces
-	notify *Notifier
-	minUp  metrics.Collector // the rules' minimums, for /metrics
+	mu      sync.Mutex // guards notify, minUp and running
+	running bool       // Run is running: Update goes through it
+	notify  *Notifier
+	minUp   metrics.Collector // the rules' minimums, for /metrics
 }
 
 // NewRunner builds a runner that calls input every interval (default 1s; it
@@ -38,6 +39,14 @@ func NewRunner(eval *Evaluator, notify *Notifier, input func() Input, every time
 // Run evaluates at once and then on every tick, and runs the notifier,
 // until ctx ends; it returns after the notifier has stopped.
 func (r *Runner) Run(ctx context.Context) error {
+	r.mu.Lock()
+	r.running = true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.running = false
+		r.mu.Unlock()
+	}()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	drain := r.runNotifier(ctx, &wg, r.notifier())

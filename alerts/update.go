@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 )
 
 // update is one Update request.
@@ -20,15 +21,32 @@ type update struct {
 // rule); the state of a changed or removed rule is dropped, logged, with
 // no event. A replaced notifier delivers what it queued, then stops. It
 // returns once applied, or with ctx's error.
+//
+// While Run is not running (a standby instance, whose leader sends the
+// alerts) the rules and notifier are taken at once, for the next Run.
 func (r *Runner) Update(ctx context.Context, rules []Rule, notify *Notifier) error {
 	u := update{rules: rules, notify: notify, done: make(chan struct{})}
-	select {
-	case r.updates <- u:
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		r.mu.Lock()
+		if !r.running {
+			r.eval.setRules(rules)
+			r.minUp = RuleMetrics(rules)
+			if notify != nil {
+				r.notify = notify
+			}
+			r.mu.Unlock()
+			return nil
+		}
+		r.mu.Unlock()
+		select {
+		case r.updates <- u:
+			<-u.done
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond): // Run may have stopped meanwhile
+		}
 	}
-	<-u.done
-	return nil
 }
 
 // apply runs in Run: it swaps the rules and the notifier and returns the

@@ -63,6 +63,7 @@ type Config struct {
 	StateDir string        `yaml:"state_dir"`
 	Spool    SpoolConfig   `yaml:"spool"`
 	Journal  JournalConfig `yaml:"journal"`
+	HA       HAConfig      `yaml:"ha"`
 
 	lines  map[string]int                // field path -> YAML line, filled by Parse
 	blocks map[string]int                // field path -> first line of a block scalar's text
@@ -220,6 +221,7 @@ func (c *Config) setDefaults() {
 		w.Computer.setDefaults()
 	}
 	c.stateDefaults()
+	c.HA.setDefaults()
 	for i := range c.Workstations {
 		if c.Workstations[i].Name == "" {
 			c.Workstations[i].Name = c.Workstations[i].ID
@@ -361,6 +363,7 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Str("state_dir", c.StateDir).
 		Stringer("spool_max_bytes", c.Spool.MaxBytes)
 	c.Redis.log(e)
+	c.HA.log(e)
 }
 
 func secretSource(env, file string) string {

@@ -29,7 +29,7 @@ func TestDecodeErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: yamlLines(ariOK, redisOK, httpOK, wsOK, "colour: red"),
-			want: `colour (line 6): unknown key "colour"; valid keys at the top level: timezone, ari, redis, http, hotlines, workstations, sip, alerts, access_log, schedules, state_dir, spool, journal`,
+			want: `colour (line 6): unknown key "colour"; valid keys at the top level: timezone, ari, redis, http, hotlines, workstations, sip, alerts, access_log, schedules, state_dir, spool, journal, ha`,
 		},
 		{
 			name: "unknown nested key",
@@ -61,7 +61,7 @@ func TestDecodeErrors(t *testing.T) {
 			want: strings.Join([]string{
 				`ari.user (line 1): unknown key "user"; valid keys in ari: url, username, password_env, password_file, app, technology, reconnect_min, reconnect_max, max_skew`,
 				`http.tokens[0].hash (line 3): unknown key "hash"; valid keys in http.tokens[0]: name, role, sha256`,
-				`extra (line 6): unknown key "extra"; valid keys at the top level: timezone, ari, redis, http, hotlines, workstations, sip, alerts, access_log, schedules, state_dir, spool, journal`,
+				`extra (line 6): unknown key "extra"; valid keys at the top level: timezone, ari, redis, http, hotlines, workstations, sip, alerts, access_log, schedules, state_dir, spool, journal, ha`,
 			}, "\n"),
 		},
 		{
@@ -432,7 +432,7 @@ func TestLoad(t *testing.T) {
 	}
 	_, err := Load(p)
 	want := "config " + p + ":\n" +
-		`colour (line 7): unknown key "colour"; valid keys at the top level: timezone, ari, redis, http, hotlines, workstations, sip, alerts, access_log, schedules, state_dir, spool, journal`
+		`colour (line 7): unknown key "colour"; valid keys at the top level: timezone, ari, redis, http, hotlines, workstations, sip, alerts, access_log, schedules, state_dir, spool, journal, ha`
 	if errText(err) != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}

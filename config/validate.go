@@ -49,6 +49,7 @@ func (c *Config) Validate() error {
 	v.accessLog()
 	v.state()
 	v.journal()
+	v.ha()
 	return errors.Join(v.errs...)
 }
 

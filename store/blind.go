@@ -27,7 +27,8 @@ func (s *Store) OpenBlind(ctx context.Context, source health.Source, at time.Tim
 	ctx = durable(ctx)
 	err := s.pipelined(ctx, func(p redis.Pipeliner) {
 		p.SAdd(ctx, s.key("blind:sources"), string(source))
-		scriptOpenBlind.EvalSha(ctx, p, []string{s.blindKey(source, "open"), s.blindKey(source, "applied")}, at.UnixMilli(), dedupWindow)
+		keys := []string{s.blindKey(source, "open"), s.blindKey(source, "applied"), s.blindFence(string(source))}
+		scriptOpenBlind.EvalSha(ctx, p, keys, at.UnixMilli(), dedupWindow, s.epoch.Load())
 	})
 	if err != nil {
 		return fmt.Errorf("store: open blind interval of %s: %w", source, err)
@@ -45,9 +46,11 @@ func (s *Store) CloseBlind(ctx context.Context, source health.Source, at time.Ti
 	if err := checkTime("at", at); err != nil {
 		return err
 	}
-	keys := []string{s.blindKey(source, "open"), s.blindKey(source, "closed"), s.blindKey(source, "applied")}
+	keys := []string{s.blindKey(source, "open"), s.blindKey(source, "closed"), s.blindKey(source, "applied"), s.blindFence(string(source))}
 	ctx = durable(ctx)
-	err := s.pipelined(ctx, func(p redis.Pipeliner) { scriptCloseBlind.EvalSha(ctx, p, keys, at.UnixMilli(), dedupWindow) })
+	err := s.pipelined(ctx, func(p redis.Pipeliner) {
+		scriptCloseBlind.EvalSha(ctx, p, keys, at.UnixMilli(), dedupWindow, s.epoch.Load())
+	})
 	if err != nil {
 		return fmt.Errorf("store: close blind interval of %s: %w", source, err)
 	}

@@ -33,6 +33,16 @@
 //	P:{deadletter}:stream    stream  at (ms), kind, content (JSON), reason: writes refused as invalid
 //	P:{deadletter}:seen      zset    SHA-256 of kind and content of the dead letters, by at
 //
+// Fences and the lease (several instances, one writer):
+//
+//	P:{ws:ID}:fence          string  highest writer epoch seen by the desk
+//	P:{blind:SRC}:fence      string  the same for a blind source
+//	fence{P:heartbeat}       string  the same for the heartbeat (same slot as P:heartbeat)
+//	P:{ha}:lease             string  "epoch:instance", with the lease's TTL
+//	P:{ha}:epoch             counter the last epoch handed out (INCR)
+//	P:{ha}:peers             zset    instance, scored by when it stops counting as alive (ms)
+//	P:{ha}:app:NAME          string  instance holding the ARI application NAME, with a TTL
+//
 // # Span IDs
 //
 // IDs are the workstation and the UTC start: op122-01-20261127T160500.212Z;
@@ -127,6 +137,15 @@
 // MaxBatchPerDesk transitions of a desk, so a retry of a batch the old
 // master had partly applied and replicated is recognised whole. Manual
 // spans, exclusions, reports and the journal do not wait (see DESIGN.md).
+//
+// # Fencing
+//
+// With SetEpoch, every record write (Apply, OpenBlind, CloseBlind,
+// Heartbeat) carries the writer's lease epoch, and its script first checks
+// the fence key in the slot it writes: a higher stored epoch refuses the
+// whole command with a *FencedError (nothing applied), a lower one is
+// raised. A new leader calls RaiseFences on every desk and source before
+// its first write, so a paused former leader is refused everywhere.
 //
 // PersistenceCheck reports whether the masters keep the data on disk.
 package store

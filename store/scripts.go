@@ -27,6 +27,21 @@ local function ack(outbox, first)
     end
   end
 end
+-- fence refuses a write of a leader older than the one key remembers
+-- (error FENCED <stored>) and raises key to epoch; epoch 0 is unfenced.
+local function fence(key, epoch)
+  epoch = tonumber(epoch)
+  if epoch == 0 then
+    return
+  end
+  local held = tonumber(redis.call('GET', key) or '0')
+  if held > epoch then
+    error({err = 'FENCED ' .. num(held)})
+  end
+  if held < epoch then
+    redis.call('SET', key, num(epoch))
+  end
+end
 `
 
 func loadScript(name string) *redis.Script {
@@ -47,9 +62,12 @@ var (
 	scriptOpenBlind  = loadScript("openblind")
 	scriptHeartbeat  = loadScript("heartbeat")
 	scriptDeadLetter = loadScript("deadletter")
+	scriptFence      = loadScript("fence")
+	scriptLease      = loadScript("lease")
+	scriptClaimApp   = loadScript("claimapp")
 
 	allScripts = []*redis.Script{scriptApply, scriptManual, scriptExclusion, scriptAck, scriptRange, scriptCloseBlind,
-		scriptOpenBlind, scriptHeartbeat, scriptDeadLetter}
+		scriptOpenBlind, scriptHeartbeat, scriptDeadLetter, scriptFence, scriptLease, scriptClaimApp}
 )
 
 // loadScripts loads every script into the server's cache (on every shard of

@@ -83,11 +83,11 @@ func (s *Store) evalApply(ctx context.Context, p redis.Pipeliner, t health.Trans
 	fingerprint := strconv.FormatInt(t.At.UnixNano(), 10) + ":" + string(t.From) + ":" + string(t.To)
 	keys := []string{
 		s.wsKey(ws, "state"), s.wsKey(ws, "applied"), s.wsKey(ws, "spans"),
-		s.wsKey(ws, "index"), s.wsKey(ws, "outbox"),
+		s.wsKey(ws, "index"), s.wsKey(ws, "outbox"), s.deskFence(ws),
 	}
-	args := make([]any, 0, 8+len(acks))
+	args := make([]any, 0, 9+len(acks))
 	args = append(args, fingerprint, at, string(t.To), string(t.Cause), string(t.Source),
-		spanID(ws, at, false), ws, dedupWindow)
+		spanID(ws, at, false), ws, dedupWindow, s.epoch.Load())
 	for _, a := range acks {
 		args = append(args, a)
 	}

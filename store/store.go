@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -88,6 +89,9 @@ type Store struct {
 	// copied holds, per workstation, outbox entries the global index has;
 	// the workstation's next script call removes them from the outbox.
 	copied map[string][]string
+
+	epoch  atomic.Int64  // fencing token the record writes carry (fence.go)
+	fenced atomic.Uint64 // writes refused by a fence
 }
 
 // New returns a Store keeping everything under prefix (a ":" is added if
@@ -118,7 +122,9 @@ func (s *Store) Heartbeat(ctx context.Context, at time.Time) error {
 	if err := checkTime("at", at); err != nil {
 		return err
 	}
-	if err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.key("heartbeat")}, at.UnixMilli()).Err(); err != nil {
+	keys := []string{s.key("heartbeat"), s.heartbeatFence()}
+	err := s.pipelined(ctx, func(p redis.Pipeliner) { scriptHeartbeat.EvalSha(ctx, p, keys, at.UnixMilli(), s.epoch.Load()) })
+	if err != nil {
 		return fmt.Errorf("store: heartbeat: %w", err)
 	}
 	return nil
@@ -159,6 +165,11 @@ func (s *Store) pipelined(ctx context.Context, fill func(p redis.Pipeliner)) err
 				return err
 			}
 			continue
+		}
+		for _, c := range cmds {
+			if fe := s.fencedErr(c.Err()); fe != nil {
+				return fe
+			}
 		}
 		for _, c := range cmds {
 			if e := c.Err(); e != nil && !errors.Is(e, redis.Nil) {

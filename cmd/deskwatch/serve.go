@@ -95,6 +95,7 @@ type Daemon struct {
 	access    *accesslog.Log     // who read personal data; stopAccess ends its writer
 	shifts    *shiftWatch        // pushes desks going on and off shift to the board
 	computers *hostprobe.Prober  // nil when no desk names a computer
+	ha        *haNode            // nil without ha.enabled
 
 	accessRDB  redis.UniversalClient
 	stopAccess context.CancelFunc
@@ -160,7 +161,13 @@ func (d *Daemon) build() error {
 		return fmt.Errorf("computers: %w", err)
 	}
 	// Contacts Asterisk binds reach the probes through the monitor's loop.
-	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: d.st, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact,
+	var ms monitor.Store = d.st
+	if cfg.HA.Enabled {
+		if ms, err = d.buildHA(wss); err != nil {
+			return err
+		}
+	}
+	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: ms, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact,
 		SpoolDir: cfg.SpoolDir(), SpoolMaxBytes: int64(cfg.Spool.MaxBytes), MaxSkew: cfg.ARI.MaxSkew})
 	d.qualify = qualify.New(qualify.Options{Reader: &d.ari, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
 		Ready: d.ari.ready, Logger: d.logger("qualify")})
@@ -182,6 +189,9 @@ func (d *Daemon) build() error {
 		metrics.Func(func() []metrics.Metric { return d.quarter.Load().(metrics.Collector).Metrics() })}
 	if d.computers != nil {
 		d.collectors = append(d.collectors, computerMetrics{d.computers})
+	}
+	if d.ha != nil {
+		d.collectors = append(d.collectors, d.ha)
 	}
 	if d.sip != nil {
 		d.collectors = append(d.collectors, d.sip.p)
@@ -279,7 +289,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 9) // room for every goroutine: none may block on exit
+	errc := make(chan error, 10) // room for every goroutine: none may block on exit
 	d.start(ctx, &wg, errc)
 	first := d.serveUntilDone(ctx, &wg, errc)
 	d.log.Info().Msg("shutting down")
@@ -297,23 +307,44 @@ func (d *Daemon) Run(ctx context.Context) error {
 // that fails sends its error to errc.
 func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) {
 	mon, probe, jr, st, srv, ln := d.mon, d.sip, d.journal, d.st, d.srv, d.ln
+	monDone := make(chan struct{}) // closed once the monitor wrote its last decisions
+	if d.ha != nil {
+		// Lead at once if nobody does, so that the monitor's first writes
+		// (the gap since the last heartbeat) are not held.
+		d.ha.tryLead(ctx)
+	}
 	d.startAccess(wg)
-	wg.Add(7)
+	wg.Add(6)
 	go func() { defer wg.Done(); d.qualify.Run(ctx) }()
 	go func() { defer wg.Done(); d.persist.Run(ctx) }()
 	go func() { defer wg.Done(); d.shifts.run(ctx) }()
-	go func() {
-		defer wg.Done()
-		if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
-			errc <- fmt.Errorf("journal: %w", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if err := d.alerts.Run(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error().Err(err).Msg("alerts stopped")
-		}
-	}()
+	// The journal and the alerts are the writer's: with ha, the leader's.
+	leaderWork := func(ctx context.Context) {
+		var lw sync.WaitGroup
+		lw.Add(2)
+		go func() {
+			defer lw.Done()
+			if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
+				select { // a second tenure's failure finds the first one's there
+				case errc <- fmt.Errorf("journal: %w", err):
+				default:
+				}
+			}
+		}()
+		go func() {
+			defer lw.Done()
+			if err := d.alerts.Run(ctx); err != nil && ctx.Err() == nil {
+				d.log.Error().Err(err).Msg("alerts stopped")
+			}
+		}()
+		lw.Wait()
+	}
+	if d.ha != nil {
+		d.ha.leaderWork, d.ha.monitorDone = leaderWork, monDone
+		go func() { defer wg.Done(); d.ha.Run(ctx) }()
+	} else {
+		go func() { defer wg.Done(); leaderWork(ctx) }()
+	}
 	go func() {
 		defer wg.Done()
 		serve := srv.Serve
@@ -324,7 +355,12 @@ func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	go func() { defer wg.Done(); errc <- mon.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		err := mon.Run(ctx)
+		close(monDone)
+		errc <- err
+	}()
 	d.ari.run(ctx, wg, mon.Input(), errc)
 	if d.computers != nil {
 		wg.Add(1)
@@ -385,6 +421,9 @@ func (d *Daemon) status() map[string]any {
 	}
 	d.probes.healthz(m)
 	m["config"] = d.reloaded.healthz()
+	if d.ha != nil {
+		m["ha"] = d.ha.status()
+	}
 	return m
 }
 

@@ -14,25 +14,7 @@ import (
 // takes every desk down with cause pbx at one instant, and back.
 func TestE2ESIPProbes(t *testing.T) {
 	h := newHarness(t, "op122-01", "op117-01")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	phones := map[string]*pbxsim.Phone{}
-	for _, ep := range []string{"op122-01", "op117-01"} {
-		ph, err := pbxsim.NewPhone(ctx, ep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		phones[ep] = ph
-		if err := h.pbx.SetQualifyFrequency(ep, 0); err != nil {
-			t.Fatal(err)
-		}
-		h.pbx.Register(ep, ph.URI())
-	}
-	pbxSIP, err := pbxsim.NewPhone(ctx, "asterisk")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.extraYAML = "sip: {enabled: true, listen: \"127.0.0.1:0\", interval: 1s, timeout: 400ms, misses: 2, answers: 1, pbx: \"" + pbxSIP.URI() + "\"}\n"
+	phones, pbxSIP := h.probedPhones()
 	h.start()
 	h.waitFor("desks up", func() bool { return h.desk("op122-01").State == "up" && h.desk("op117-01").State == "up" })
 
@@ -110,20 +92,57 @@ func TestE2ESIPProbes(t *testing.T) {
 	// as unavailable time, not as unmonitored time.
 	start, _ := time.Parse(time.RFC3339Nano, o[0].Start)
 	end, _ := time.Parse(time.RFC3339Nano, *o[0].End)
-	var av struct {
-		Workstations []struct {
-			ID          string  `json:"id"`
-			Unavailable float64 `json:"unavailable_s"`
-			Unknown     float64 `json:"unknown_s"`
-		} `json:"workstations"`
-	}
-	h.get("/api/v1/availability?from="+ts(time.Now().Add(-time.Hour))+"&to="+ts(time.Now().Add(time.Hour)), &av)
-	for _, w := range av.Workstations {
-		if w.ID == "op117-01" && (w.Unknown != 0 || w.Unavailable != end.Sub(start).Seconds()) {
-			t.Fatalf("op117-01: unavailable %v s (want %v), unknown %v s (want 0)", w.Unavailable, end.Sub(start).Seconds(), w.Unknown)
-		}
+	if w := h.availability()["op117-01"]; w.Unknown != 0 || w.Unavailable != end.Sub(start).Seconds() {
+		t.Fatalf("op117-01: unavailable %v s (want %v), unknown %v s (want 0)", w.Unavailable, end.Sub(start).Seconds(), w.Unknown)
 	}
 	if body := h.metricsText(); !strings.Contains(body, "# TYPE deskwatch_sip_probe_rtt_seconds histogram") || !strings.Contains(body, "deskwatch_sip_probes_total ") {
 		t.Fatalf("metrics:\n%s", body)
 	}
+}
+
+// probedPhones gives every desk a SIP phone that deskwatch's probes reach
+// (with the PBX's qualify off) and the PBX a SIP responder, and turns the
+// probes on; the phones close with the test.
+func (h *harness) probedPhones() (map[string]*pbxsim.Phone, *pbxsim.Phone) {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.t.Cleanup(cancel)
+	phones := map[string]*pbxsim.Phone{}
+	for _, ep := range h.phones {
+		ph, err := pbxsim.NewPhone(ctx, ep)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		phones[ep] = ph
+		if err := h.pbx.SetQualifyFrequency(ep, 0); err != nil {
+			h.t.Fatal(err)
+		}
+		h.pbx.Register(ep, ph.URI())
+	}
+	pbxSIP, err := pbxsim.NewPhone(ctx, "asterisk")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.extraYAML = "sip: {enabled: true, listen: \"127.0.0.1:0\", interval: 1s, timeout: 400ms, misses: 2, answers: 1, pbx: \"" + pbxSIP.URI() + "\"}\n"
+	return phones, pbxSIP
+}
+
+type availabilityRow struct {
+	ID          string  `json:"id"`
+	Unavailable float64 `json:"unavailable_s"`
+	Unknown     float64 `json:"unknown_s"`
+}
+
+// availability is each desk's figures for the hours around now.
+func (h *harness) availability() map[string]availabilityRow {
+	h.t.Helper()
+	var av struct {
+		Workstations []availabilityRow `json:"workstations"`
+	}
+	h.get("/api/v1/availability?from="+ts(time.Now().Add(-time.Hour))+"&to="+ts(time.Now().Add(time.Hour)), &av)
+	out := map[string]availabilityRow{}
+	for _, w := range av.Workstations {
+		out[w.ID] = w
+	}
+	return out
 }

@@ -1,8 +1,8 @@
 -- Apply one transition of one workstation (all keys share its hash tag).
--- KEYS: 1 state, 2 applied, 3 spans, 4 index, 5 outbox
+-- KEYS: 1 state, 2 applied, 3 spans, 4 index, 5 outbox, 6 fence
 -- ARGV: 1 fingerprint, 2 at (ms), 3 to state, 4 cause, 5 source,
 --       6 ID for a span opened at this transition, 7 workstation, 8 dedup window,
---       9... id, score pairs the global index now has (removed from the outbox)
+--       9 the writer's epoch (0: unfenced), 10... id, score pairs the global index now has (removed from the outbox)
 -- Returns the outbox (flat id, score list): index entries still to be
 -- copied to the global index. It is returned for duplicates too, so a retry
 -- after a failed global update completes it.
@@ -10,7 +10,8 @@ local state, applied, spans, index, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4],
 local fp, at, to, cause, source = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local newID, ws, window = ARGV[6], ARGV[7], tonumber(ARGV[8])
 
-ack(outbox, 9)
+fence(KEYS[6], ARGV[9])
+ack(outbox, 10)
 if redis.call('ZADD', applied, 'NX', ARGV[2], fp) == 0 then
   return redis.call('HGETALL', outbox)
 end

@@ -14,6 +14,7 @@ import { fillSelects, submitExclude, submitRevoke, submitManual } from './forms.
 import { fillScope, toggleCategory, loadMaintenance, submitMaintenance } from './maintenance.js';
 import { loadOutages, renderOutages } from './outages.js';
 import { loadQuarter, renderQuarter, renderTimeline, checkReports } from './quarter.js';
+import { pollHA, renderHA } from './ha.js';
 
 const LANG_KEY = 'deskwatch.lang';
 const WALL_KEY = 'deskwatch.wall';
@@ -35,6 +36,7 @@ function setLang(lang) {
     if (st.lost) showStreamBanner(st);
   }
   renderBoard();
+  renderHA();
   fillSelects();
   renderOutages();
   renderQuarter();
@@ -82,6 +84,7 @@ function init() {
   });
   setInterval(watchdog, 1000);
   setInterval(tickDurations, 15000);
+  setInterval(pollHA, 10000);
 
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) tryLogin(saved, true);

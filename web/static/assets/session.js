@@ -8,6 +8,7 @@ import { fillSelects } from './forms.js';
 import { showTab, tabFromHash } from './tabs.js';
 import { startStream, stopStream, setBanner } from './stream.js';
 import { renderOutages } from './outages.js';
+import { pollHA } from './ha.js';
 
 export const TOKEN_KEY = 'deskwatch.token';
 
@@ -48,6 +49,7 @@ export async function tryLogin(tok, fromStorage) {
   fillSelects();
   S.dirty.outages = S.dirty.quarter = true;
   showTab(tabFromHash());
+  pollHA();
   startStream();
   detectRole();
 }
