@@ -2,11 +2,9 @@ package monitor_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,34 +308,12 @@ func TestFrozenRedisDoesNotHoldTheLoop(t *testing.T) {
 	})
 }
 
-// halfLost applies every batch but fails every other one after applying
-// it, as when Redis ran the pipeline and the reply never came back.
-type halfLost struct {
-	*store.Store
-	calls atomic.Int64
-	most  atomic.Int64 // the most transitions of one desk in a batch
-}
-
-func (h *halfLost) Apply(ctx context.Context, trs []health.Transition) error {
-	per := map[string]int64{}
-	for _, tr := range trs {
-		per[tr.Workstation]++
-		if per[tr.Workstation] > h.most.Load() {
-			h.most.Store(per[tr.Workstation])
-		}
-	}
-	if err := h.Store.Apply(ctx, trs); err != nil || h.calls.Add(1)%2 == 0 {
-		return errors.Join(err, errors.New("reply lost"))
-	}
-	return nil
-}
-
 // A desk flapping far more than the store remembers while Redis is away:
 // the spool's writes go out in batches a retry can repeat safely, so no
 // span closes early and none doubles.
 func TestSpooledRetriesStayWithinTheDedupWindow(t *testing.T) {
 	r := newRig(t)
-	st := &halfLost{Store: r.st}
+	st := &lostReplies{Store: r.st} // from monitor_test.go
 	m, _, _ := r.start(func(o *monitor.Options) { o.Store, o.SpoolDir, o.Heartbeat = st, t.TempDir(), time.Hour })
 	r.redis.Stop()
 	const flips = 301 // ends down: a replayed old "up" would close it early
