@@ -13,7 +13,7 @@ const defaultLease = 5 * time.Second
 var instanceName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
 // HAConfig runs several instances, each observing with its own ari.app and
-// SIP probes, of which the holder of a Redis lease writes (DESIGN.md, 17).
+// SIP probes, of which the holder of a Redis lease writes (DESIGN.md, 27).
 type HAConfig struct {
 	Enabled  bool          `yaml:"enabled"`
 	Instance string        `yaml:"instance"` // default: the host name

@@ -12,7 +12,7 @@ import (
 	"deskwatch/health"
 )
 
-// The lease names the one instance that writes (DESIGN.md, 17). Its keys
+// The lease names the one instance that writes (DESIGN.md, 27). Its keys
 // share the tag {ha}: the lease, the epoch counter, the peers and the
 // ARI application claims.
 

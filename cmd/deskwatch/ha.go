@@ -15,7 +15,7 @@ import (
 	"deskwatch/store"
 )
 
-// haNode is this instance's part in ha (DESIGN.md, 17): it claims its ARI
+// haNode is this instance's part in ha (DESIGN.md, 27): it claims its ARI
 // application, renews or tries to take the lease every third of it, and
 // while it leads runs the leader's work (alerts, the journal) and lets the
 // gate pass the monitor's writes.
