@@ -139,7 +139,9 @@ func TestWebMaintenanceForm(t *testing.T) {
 	b.waitJS("the scope options", `!!document.querySelector('#mw-scope option[value="all"]') && document.querySelector('#mw-none') && !document.querySelector('#mw-none').hidden`,
 		`document.querySelector('#mw-scope').innerHTML`, step)
 	loc := h.config().Location()
-	from, to := time.Now().Add(time.Minute).In(loc), time.Now().Add(2*time.Hour).In(loc)
+	// Ten minutes ahead (the form takes whole minutes): still "scheduled"
+	// however long a busy machine takes to render the list.
+	from, to := time.Now().Add(10*time.Minute).In(loc), time.Now().Add(2*time.Hour).In(loc)
 	fill := fmt.Sprintf(`(() => { const v = {"#mw-scope": "all", "#mw-from": %q, "#mw-to": %q, "#mw-reason": %q};
 		for (const [sel, val] of Object.entries(v)) { document.querySelector(sel).value = val; }
 		return document.querySelector('#mw-scope').value; })()`, from.Format("2006-01-02T15:04"), to.Format("2006-01-02T15:04"), "обновление АТС")
