@@ -209,7 +209,7 @@ func (n *haNode) status() map[string]any {
 		peers = *p
 	}
 	return map[string]any{"instance": n.instance, "role": n.role(), "epoch": n.epoch.Load(),
-		"peers": peers, "spool_depth": nil}
+		"peers": peers}
 }
 
 // Metrics are the ha gauges and the fenced writes.

@@ -422,7 +422,9 @@ func (d *Daemon) status() map[string]any {
 	d.probes.healthz(m)
 	m["config"] = d.reloaded.healthz()
 	if d.ha != nil {
-		m["ha"] = d.ha.status()
+		st := d.ha.status()
+		st["spool_depth"] = s.Queued // decisions not yet in Redis, spooled or in memory
+		m["ha"] = st
 	}
 	return m
 }
