@@ -1,7 +1,7 @@
 package sipcanary
 
 import (
-	"os"
+	"deskwatch/internal/sipua/sipuatest"
 	"testing"
 	"time"
 
@@ -9,18 +9,7 @@ import (
 )
 
 // load reads a SIP message recorded from the hotline's Asterisk.
-func load(t testing.TB, name string) sip.Message {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := sip.ParseMessage(b)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return m
-}
+func load(t testing.TB, name string) sip.Message { return sipuatest.Load(t, "testdata/"+name) }
 
 // waitFor polls cond until it holds or d passes.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {

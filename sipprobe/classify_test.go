@@ -11,20 +11,10 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"deskwatch/internal/sipua"
+	"deskwatch/internal/sipua/sipuatest"
 )
 
-func load(t testing.TB, name string) sip.Message {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := sip.ParseMessage(b)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return m
-}
+func load(t testing.TB, name string) sip.Message { return sipuatest.Load(t, "testdata/"+name) }
 
 // The responses recorded from the hotline's Asterisk and a phone.
 func TestClassifyRecorded(t *testing.T) {

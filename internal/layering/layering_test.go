@@ -64,13 +64,14 @@ var allowed = map[string][]string{
 	"internal/slowclient":            {},
 	"internal/testcert":              {},
 	"internal/journaltest":           {},
+	"internal/sipua/sipuatest":       {},
 	"internal/sdnotify/sdnotifytest": {},
 	"deploy":                         {},
 }
 
 // testSupport may be imported only by tests and by cmd/deskwatch (the demo
 // runs the simulated PBX).
-var testSupport = map[string]bool{"internal/journaltest": true, "internal/testcert": true, "internal/sdnotify/sdnotifytest": true, "internal/slowclient": true, "internal/pbxsim": true, "internal/redistest": true, "internal/logtest": true, "sipcanary/sipcanarytest": true}
+var testSupport = map[string]bool{"internal/sipua/sipuatest": true, "internal/journaltest": true, "internal/testcert": true, "internal/sdnotify/sdnotifytest": true, "internal/slowclient": true, "internal/pbxsim": true, "internal/redistest": true, "internal/logtest": true, "sipcanary/sipcanarytest": true}
 
 type pkg struct {
 	ImportPath string

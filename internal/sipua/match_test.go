@@ -1,8 +1,8 @@
 package sipua
 
 import (
+	"deskwatch/internal/sipua/sipuatest"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -12,16 +12,7 @@ import (
 // load reads a recorded message; the Asterisk qualify used here is one of
 // sipprobe's fixtures (its testdata/README.md says where it comes from).
 func load(t testing.TB, name string) sip.Message {
-	t.Helper()
-	b, err := os.ReadFile("../../sipprobe/testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := sip.ParseMessage(b)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return m
+	return sipuatest.Load(t, "../../sipprobe/testdata/"+name)
 }
 
 func TestMatch(t *testing.T) {
