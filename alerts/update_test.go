@@ -79,3 +79,29 @@ func TestUpdateKeepsFiringRulesAndSwapsTheNotifier(t *testing.T) {
 		t.Fatalf("the old channel got %d events", old.count())
 	}
 }
+
+// A standby's runner is not running (its leader sends the alerts): a
+// reload's Update must take the rules at once, not wait for a Run that may
+// never come, and /metrics must show the new minimums.
+func TestUpdateWhileNotRunning(t *testing.T) {
+	r := NewRunner(NewEvaluator([]Rule{{Name: "short", Kind: KindHotlineShort, Hotline: "122", MinUp: 2}}, time.UTC),
+		nil, func() Input { return Input{} }, time.Second, zerolog.Nop())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rules := []Rule{{Name: "short", Kind: KindHotlineShort, Hotline: "122", MinUp: 5}, {Name: "s117", Kind: KindHotlineShort, Hotline: "117", MinUp: 1}}
+	if err := r.Update(ctx, rules, nil); err != nil {
+		t.Fatalf("Update without Run: %v", err)
+	}
+	got := map[string]float64{}
+	for _, m := range r.Metrics() {
+		if m.Name == "deskwatch_hotline_min_up" {
+			got[m.Labels["hotline"]] = m.Value
+		}
+	}
+	if got["122"] != 5 || got["117"] != 1 || len(got) != 2 {
+		t.Fatalf("min_up after the update: %v", got)
+	}
+	if len(r.eval.rules) != 2 || r.eval.rules[0].MinUp != 5 {
+		t.Fatalf("evaluator rules %+v", r.eval.rules)
+	}
+}
