@@ -276,3 +276,28 @@ func TestHADeadBlindLeaderIntervalClosed(t *testing.T) {
 	b.waitFor("the span at its times", func() bool { return slices.Equal(h.storedSpans(st), want) })
 	noBlindTime(t, st, cut.Add(-time.Second))
 }
+
+// Three instances: the leader dies while one standby is cut off ARI and
+// the other sees. The lease goes to the one that sees, though the blind
+// one tries as often; it keeps its decisions all the same.
+func TestHABlindStandbyLeavesLeaseToSeeing(t *testing.T) {
+	h := haHarness(t)
+	a, b := h.startPair()
+	c := h.startInstance("c", "dw-c")
+	h.waitSeeing(c, a, b)
+	h.pbx.CutApp("dw-b")
+	b.waitFor("b blind, and c seeing, as b sees them", func() bool {
+		sg := b.d.ha.sight.Load()
+		return sg != nil && sg.ari == ariBlind && sg.peers["c"].ARI == ariSeeing
+	})
+	a.crash()
+	c.waitRole(true, 10*time.Second)
+	select {
+	case <-b.roles:
+		t.Fatal("the blind standby led")
+	default:
+	}
+	if b.d.ha.leading.Load() {
+		t.Fatal("the blind standby leads")
+	}
+}
