@@ -205,7 +205,8 @@ func TestHABlindLeaderHandsOver(t *testing.T) {
 	cut := time.Now()
 	h.pbx.CutApp("dw-a")
 	truth := h.scriptBurst(time.Now().Add(time.Second), 24, 150*time.Millisecond, nil)
-	b.waitRole(true, 10*time.Second)
+	led := b.waitRole(true, 10*time.Second)
+	t.Logf("handover: b led %s after a's ARI was cut", led.Sub(cut).Round(time.Millisecond))
 	a.waitRole(false, time.Second) // a stood by before b could lead
 	st := h.haStore()
 	b.waitFor("the script's spans", func() bool { return slices.Equal(h.storedSpans(st), truth) })
