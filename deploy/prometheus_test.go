@@ -10,7 +10,7 @@ import (
 func TestPrometheusRules(t *testing.T) {
 	need(t, "promtool")
 	out, errOut := run(t, "promtool", "check", "rules", "prometheus/deskwatch.rules.yml")
-	if !strings.Contains(out+errOut, "SUCCESS: 10 rules found") {
+	if !strings.Contains(out+errOut, "SUCCESS: 15 rules found") {
 		t.Fatalf("promtool check rules:\n%s%s", out, errOut)
 	}
 	out, errOut = run(t, "promtool", "test", "rules", "prometheus/deskwatch.rules.test.yml")

@@ -37,7 +37,13 @@ func benchSpans(n int) []health.Span {
 }
 
 // BenchmarkIngest ingests 100,000 new spans into an empty journal in one call.
-func BenchmarkIngest(b *testing.B) {
+func BenchmarkIngest(b *testing.B) { benchIngest(b, 0) }
+
+// BenchmarkIngestFenced is BenchmarkIngest as a leader of epoch 1 (ha):
+// every append script also checks the journal's fence.
+func BenchmarkIngestFenced(b *testing.B) { benchIngest(b, 1) }
+
+func benchIngest(b *testing.B, epoch int64) {
 	rdb := newClient(b, redistest.Start(b))
 	spans := benchSpans(100_000)
 	var records int64
@@ -45,6 +51,10 @@ func BenchmarkIngest(b *testing.B) {
 		b.StopTimer()
 		rdb.FlushAll(ctx)
 		j := newJournal(b, rdb, prefix)
+		j.SetEpoch(epoch)
+		if err := j.RaiseFence(ctx, epoch); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		if err := j.Ingest(ctx, spans, later.Add(100*24*time.Hour)); err != nil {
 			b.Fatal(err)

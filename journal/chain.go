@@ -66,6 +66,7 @@ func (j *Journal) sumKey() string                 { return j.key("sum") }
 func (j *Journal) yearsKey() string               { return j.key("years") }
 func (j *Journal) indexKey() string               { return j.key("entries") }
 func (j *Journal) followKey() string              { return j.key("follow") }
+func (j *Journal) fenceKey() string               { return j.key("fence") }
 
 // head is the chain's last record.
 type head struct {
@@ -98,25 +99,29 @@ func (j *Journal) readHead(ctx context.Context) (head, error) {
 }
 
 // scriptAppend appends records if, and only if, the chain head is still the
-// one they were hashed on. ARGV: the expected head hash ("" for an empty
-// chain), the new head's seq and hash, then operations, each: command,
+// one they were hashed on and no later leader has appended (fence.go).
+// KEYS: 1 the head, 2 the fence. ARGV: the expected head hash ("" for an
+// empty chain), the new head's seq and hash, the writer's epoch (0:
+// unfenced), then operations, each: command,
 // index in KEYS, argument count, arguments. REC writes a record (its hash
 // key; arguments: the KEYS index of its entry's index, then the ten
 // fields in the order of fields2) and appends its seq to the entry's
 // index; it refuses a record key that exists, checked for all records before
 // anything is written. HSET, ZADD and SADD maintain the other indexes.
-// Returns 1, or 0 when the head moved (the caller plans again).
-var scriptAppend = redis.NewScript(`
+// Returns 1, or 0 when the head moved (the caller plans again); a fenced
+// writer gets the error FENCED <held epoch> and nothing is written.
+var scriptAppend = redis.NewScript(fenceLua + `
+fence(KEYS[2], ARGV[4])
 local cur = redis.call('HGET', KEYS[1], 'hash') or ''
 if cur ~= ARGV[1] then return 0 end
-local i = 4
+local i = 5
 while i <= #ARGV do
   if ARGV[i] == 'REC' and redis.call('EXISTS', KEYS[tonumber(ARGV[i + 1])]) == 1 then
     return redis.error_reply('ERR journal: ' .. KEYS[tonumber(ARGV[i + 1])] .. ' already exists')
   end
   i = i + 3 + tonumber(ARGV[i + 2])
 end
-i = 4
+i = 5
 while i <= #ARGV do
   local cmd, key, n = ARGV[i], KEYS[tonumber(ARGV[i + 1])], tonumber(ARGV[i + 2])
   if cmd == 'REC' then
@@ -142,15 +147,16 @@ return 1
 type batch struct {
 	keys     []string
 	keyIndex map[string]int
-	args     []any // ARGV: expected head hash, new head seq and hash (set by close), operations
+	args     []any // ARGV: expected head hash, new head seq and hash (set by close), epoch (set by commit), operations
 }
 
 const maxOpArgs = 1000 // arguments per operation (Lua's unpack has a limit near 8000)
 
-func newBatch(expect string, keyHead string) *batch {
-	b := &batch{keyIndex: map[string]int{}, args: make([]any, 3, 16*batchRecords)}
+func newBatch(expect, keyHead, keyFence string) *batch {
+	b := &batch{keyIndex: map[string]int{}, args: make([]any, 4, 16*batchRecords)}
 	b.args[0] = expect
 	b.keyOf(keyHead)
+	b.keyOf(keyFence)
 	return b
 }
 
@@ -189,12 +195,17 @@ func (b *batch) op(cmd, key string, args ...string) {
 	}
 }
 
-// commit runs the batches in one pipeline. It returns errHeadMoved if
-// another writer appended first; batches before the conflicting one stay
-// applied, which is consistent: the caller plans again from the new head.
-func (j *Journal) commit(ctx context.Context, batches []*batch) error {
+// commit runs the batches in one pipeline, as a writer of epoch (0:
+// unfenced). It returns errHeadMoved if another writer appended first, a
+// *FencedError if a later leader has appended; batches before the
+// conflicting one stay applied, which is consistent: the caller plans again
+// from the new head.
+func (j *Journal) commit(ctx context.Context, batches []*batch, epoch int64) error {
 	if len(batches) == 0 {
 		return nil
+	}
+	for _, b := range batches {
+		b.args[3] = epoch
 	}
 	for attempt := 0; ; attempt++ {
 		cmds, err := j.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -219,6 +230,9 @@ func (j *Journal) commit(ctx context.Context, batches []*batch) error {
 			n, cerr := c.(*redis.Cmd).Int64()
 			switch {
 			case cerr != nil:
+				if fe := j.fencedErr(cerr, epoch); fe != nil {
+					return fe
+				}
 				return fmt.Errorf("append records: %w", cerr)
 			case n == 0:
 				return errHeadMoved

@@ -56,6 +56,7 @@
 //	P:{journal}:sum             hash    entry -> {"start", "end", "open", "closed", "cause", "manual"} (ms)
 //	P:{journal}:years           hash    year -> last number given
 //	P:{journal}:follow          hash    checkpoint, rescan: Follow's last pass and last rescan (ms)
+//	P:{journal}:fence           string  the highest epoch that appended (fence.go); absent: never fenced
 //
 // P:{journal}:entries is a span index of package spanindex, as the store's.
 // An entry of length L is on level k of P:{journal}:entries, the smallest k

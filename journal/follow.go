@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -35,7 +36,8 @@ func (f SpanSourceFunc) Spans(ctx context.Context, from, to time.Time) ([]health
 // reads [now - Lookback, now) instead, which also catches exclusions and
 // manual entries set far back. The checkpoint is kept in Redis. Errors of
 // src or Redis are logged and the pass is tried again at the next tick:
-// Follow never stops on them.
+// Follow never stops on them. It stops, returning a *FencedError, when an
+// append is fenced (SetEpoch): a later leader follows now.
 func (j *Journal) Follow(ctx context.Context, src SpanSource, every time.Duration) error {
 	if every <= 0 {
 		every = DefaultEvery
@@ -49,6 +51,9 @@ func (j *Journal) Follow(ctx context.Context, src SpanSource, every time.Duratio
 		switch {
 		case ctx.Err() != nil:
 			return nil
+		case errors.Is(err, ErrFenced):
+			j.log.Warn().Err(err).Msg("journal: follow: a later leader has appended; stopping")
+			return err
 		case err != nil:
 			now := time.Now()
 			if failingSince.IsZero() {

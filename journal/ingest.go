@@ -30,8 +30,11 @@ const (
 // Spans must have an ID, a workstation, a start, an end not before the
 // start (or none) and a cause (empty is taken as "manual" for manual spans);
 // otherwise Ingest returns a *ValidationError and writes nothing.
+//
+// Ingest is the system's (the follower's): with SetEpoch its appends are
+// fenced; a refused one returns a *FencedError.
 func (j *Journal) Ingest(ctx context.Context, spans []health.Span, now time.Time) error {
-	_, err := j.ingest(ctx, spans, now, "", "")
+	_, err := j.ingest(ctx, spans, now, "", "", j.epoch.Load())
 	return err
 }
 
@@ -42,7 +45,7 @@ func (j *Journal) IngestBy(ctx context.Context, spans []health.Span, by, actor s
 	if err := checkActor(actor); err != nil {
 		return err
 	}
-	_, err := j.ingest(ctx, spans, now, by, actor)
+	_, err := j.ingest(ctx, spans, now, by, actor, 0)
 	return err
 }
 
@@ -61,7 +64,7 @@ func (j *Journal) RecordManual(ctx context.Context, sp health.Span, by, actor st
 	if err := checkActor(actor); err != nil {
 		return Entry{}, err
 	}
-	p, err := j.ingest(ctx, []health.Span{sp}, now, strings.TrimSpace(by), actor)
+	p, err := j.ingest(ctx, []health.Span{sp}, now, strings.TrimSpace(by), actor, 0)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -69,7 +72,10 @@ func (j *Journal) RecordManual(ctx context.Context, sp health.Span, by, actor st
 	return j.Entry(ctx, year, number)
 }
 
-func (j *Journal) ingest(ctx context.Context, spans []health.Span, now time.Time, by, actor string) (*planner, error) {
+// ingest appends as a writer of epoch (0: unfenced): the system's own
+// records are the leader's; a person's change is recorded by whichever
+// instance took it, the chain head keeping the order.
+func (j *Journal) ingest(ctx context.Context, spans []health.Span, now time.Time, by, actor string, epoch int64) (*planner, error) {
 	in, err := prepare(spans)
 	if err != nil {
 		return nil, err
@@ -85,13 +91,15 @@ func (j *Journal) ingest(ctx context.Context, spans []health.Span, now time.Time
 		if err != nil {
 			return nil, fmt.Errorf("journal: ingest %d spans: %w", len(in), err)
 		}
-		switch err := j.commit(ctx, p.batches); {
+		switch err := j.commit(ctx, p.batches, epoch); {
 		case errors.Is(err, errHeadMoved):
 			j.log.Debug().Msg("journal: the chain moved during ingest; planning again")
 			if err := conflictPause(ctx, attempt); err != nil {
 				return nil, err
 			}
 			continue
+		case errors.Is(err, ErrFenced):
+			return nil, err
 		case err != nil:
 			return nil, fmt.Errorf("journal: ingest %d spans: %w", len(in), err)
 		}

@@ -87,6 +87,9 @@ type Journal struct {
 	keyID       string
 	macs        sync.Pool // of hash.Hash: HMAC-SHA256 with hmacKey
 
+	epoch  atomic.Int64  // the system's appends' fencing token (fence.go)
+	fenced atomic.Uint64 // appends refused by the fence
+
 	mu      sync.Mutex        // serializes this process's appends
 	illegal map[string]string // span -> the change last logged as not journaled (under mu)
 	keyed   bool              // the chain is known to end keyed (under mu)

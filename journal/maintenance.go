@@ -46,7 +46,7 @@ func (j *Journal) RecordMaintenance(ctx context.Context, m health.Maintenance, a
 		p := newPlanner(j, at, h)
 		p.append(KindMaintenance, m.ID, strings.TrimSpace(by), "", maintenancePayload{Action: action, Window: m}) // actor: not yet passed by the maintenance use cases
 		p.flush()
-		err = j.commit(ctx, p.batches)
+		err = j.commit(ctx, p.batches, 0)
 		if !errors.Is(err, errHeadMoved) {
 			if err != nil {
 				return fmt.Errorf("journal: maintenance %s: %w", m.ID, err)

@@ -79,7 +79,7 @@ func (j *Journal) appendOne(ctx context.Context, at time.Time, check func(contex
 		p := newPlanner(j, at, h)
 		p.append(r.kind, r.entry, r.by, r.actor, r.payload)
 		p.flush()
-		err = j.commit(ctx, p.batches)
+		err = j.commit(ctx, p.batches, 0)
 		if !errors.Is(err, errHeadMoved) {
 			return err
 		}

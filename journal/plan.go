@@ -67,7 +67,7 @@ type planner struct {
 }
 
 func newPlanner(j *Journal, now time.Time, h head) *planner {
-	return &planner{j: j, now: now, head: h, cur: newBatch(h.hash, j.headKey()),
+	return &planner{j: j, now: now, head: h, cur: newBatch(h.hash, j.headKey(), j.fenceKey()),
 		states: map[string]*spanState{}, sums: map[string]*summary{}, years: map[int]int{},
 		dirtySpans: map[string]bool{}, dirtySums: map[string]bool{}, dirtyYears: map[int]bool{}}
 }
@@ -265,7 +265,7 @@ func (p *planner) flush() {
 	clear(p.dirtySpans)
 	clear(p.dirtySums)
 	clear(p.dirtyYears)
-	p.cur, p.records = newBatch(p.head.hash, j.headKey()), 0
+	p.cur, p.records = newBatch(p.head.hash, j.headKey(), j.fenceKey()), 0
 }
 
 // marshal encodes compactly without escaping <, > and &, so the stored

@@ -117,3 +117,31 @@ func (s *Store) BlindOf(ctx context.Context, from, to time.Time, only ...health.
 	slices.SortFunc(out, func(a, b health.Interval) int { return a.Start.Compare(b.Start) })
 	return out, nil
 }
+
+// OpenBlinds returns the start of each source's open blind interval.
+func (s *Store) OpenBlinds(ctx context.Context) (map[health.Source]time.Time, error) {
+	sources, err := s.rdb.SMembers(ctx, s.key("blind:sources")).Result()
+	if err != nil || len(sources) == 0 {
+		return map[health.Source]time.Time{}, err
+	}
+	opens := make([]*redis.StringCmd, len(sources))
+	err = s.pipelined(ctx, func(p redis.Pipeliner) {
+		for i, src := range sources { // one slot each
+			opens[i] = p.Get(ctx, s.blindKey(health.Source(src), "open"))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open blind intervals: %w", err)
+	}
+	out := map[health.Source]time.Time{}
+	for i, src := range sources {
+		if v := opens[i].Val(); v != "" {
+			ms, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("store: open blind interval of %s: bad start %q", src, v)
+			}
+			out[health.Source(src)] = fromMs(ms)
+		}
+	}
+	return out, nil
+}

@@ -63,6 +63,9 @@ func TestBlind(t *testing.T) {
 	if got, err := s.BlindOf(ctx, time.Time{}, time.Time{}, health.SourceARI); err != nil || len(got) != 1 || !got[0].End.Equal(at(10*m)) {
 		t.Fatalf("BlindOf(ari) = %v, %v", got, err)
 	}
+	if got, err := s.OpenBlinds(ctx); err != nil || len(got) != 1 || !got[health.SourceSIP].Equal(at(20*m)) {
+		t.Fatalf("OpenBlinds = %v, %v; want sip's, from 20 min", got, err)
+	}
 	var ve *store.ValidationError
 	if err := s.OpenBlind(ctx, "a{b}", at(0)); !errors.As(err, &ve) {
 		t.Fatalf("bad source: err = %v", err)

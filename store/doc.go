@@ -41,6 +41,7 @@
 //	P:{ha}:lease             string  "epoch:instance", with the lease's TTL
 //	P:{ha}:epoch             counter the last epoch handed out (INCR)
 //	P:{ha}:peers             zset    instance, scored by when it stops counting as alive (ms)
+//	P:{ha}:peer:NAME         string  JSON PeerState of instance NAME (leading, ARI health), with the peers' TTL
 //	P:{ha}:app:NAME          string  instance holding the ARI application NAME, with a TTL
 //
 // # Span IDs

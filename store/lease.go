@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -144,11 +145,22 @@ func (s *Store) ReleaseApp(ctx context.Context, app, instance string) error {
 	return nil
 }
 
-// SeePeer notes that instance is alive until now + ttl.
-func (s *Store) SeePeer(ctx context.Context, instance string, now time.Time, ttl time.Duration) error {
+// PeerState is what an instance says of itself with its heartbeat
+// (DESIGN.md, 29), so that the lease goes to the one that sees.
+type PeerState struct {
+	Leading bool `json:"leading"`
+	// ARI is the health of its ARI socket: "seeing", "blind" or ""
+	// (neither for long enough to count).
+	ARI string `json:"ari,omitempty"`
+}
+
+// SeePeer notes that instance is alive until now + ttl, in state.
+func (s *Store) SeePeer(ctx context.Context, instance string, now time.Time, ttl time.Duration, state PeerState) error {
+	raw, _ := json.Marshal(state) // plain fields: cannot fail
 	err := s.pipelined(ctx, func(p redis.Pipeliner) {
 		p.ZAdd(ctx, s.haKey("peers"), redis.Z{Score: float64(now.Add(ttl).UnixMilli()), Member: instance})
 		p.ZRemRangeByScore(ctx, s.haKey("peers"), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
+		p.Set(ctx, s.haKey("peer:"+instance), raw, max(ttl, time.Millisecond))
 	})
 	if err != nil {
 		return fmt.Errorf("store: see peer: %w", err)
@@ -166,4 +178,30 @@ func (s *Store) Peers(ctx context.Context, now time.Time) ([]string, error) {
 	}
 	slices.Sort(peers)
 	return peers, nil
+}
+
+// PeerStates returns the instances alive at now, by name, with what each
+// last said of itself (a zero PeerState if it said nothing).
+func (s *Store) PeerStates(ctx context.Context, now time.Time) (map[string]PeerState, error) {
+	names, err := s.Peers(ctx, now)
+	if err != nil || len(names) == 0 {
+		return map[string]PeerState{}, err
+	}
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = s.haKey("peer:" + n)
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: peer states: %w", err)
+	}
+	out := make(map[string]PeerState, len(names))
+	for i, n := range names {
+		var st PeerState
+		if v, ok := vals[i].(string); ok {
+			_ = json.Unmarshal([]byte(v), &st) // another version's record: taken as saying nothing
+		}
+		out[n] = st
+	}
+	return out, nil
 }

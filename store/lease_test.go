@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -175,12 +176,20 @@ func TestClaimAppAndPeers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(s.SeePeer(ctx, "a", at(0), 10*time.Second))
-	must(s.SeePeer(ctx, "b", at(0), 20*time.Second))
+	must(s.SeePeer(ctx, "a", at(0), 10*time.Second, store.PeerState{Leading: true}))
+	must(s.SeePeer(ctx, "b", at(0), 20*time.Second, store.PeerState{ARI: "seeing"}))
 	if p, err := s.Peers(ctx, at(5*time.Second)); err != nil || !slices.Equal(p, []string{"a", "b"}) {
 		t.Fatalf("peers = %v, %v", p, err)
 	}
 	if p, err := s.Peers(ctx, at(15*time.Second)); err != nil || !slices.Equal(p, []string{"b"}) {
 		t.Fatalf("peers later = %v, %v", p, err)
+	}
+	want := map[string]store.PeerState{"a": {Leading: true}, "b": {ARI: "seeing"}}
+	if ps, err := s.PeerStates(ctx, at(5*time.Second)); err != nil || !maps.Equal(ps, want) {
+		t.Fatalf("peer states = %v, %v; want %v", ps, err, want)
+	}
+	delete(want, "a")
+	if ps, err := s.PeerStates(ctx, at(15*time.Second)); err != nil || !maps.Equal(ps, want) {
+		t.Fatalf("peer states later = %v, %v; want %v", ps, err, want)
 	}
 }

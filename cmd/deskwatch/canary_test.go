@@ -23,7 +23,9 @@ func TestE2ESIPCanary(t *testing.T) {
 		"  canary: {registrar: %q, user: deskwatch-canary, password_env: DESKWATCH_TEST_CANARY_PASSWORD, expires: 30s}\n"+
 		// a hotline_short rule, so that its minimum is exported too
 		"alerts:\n  rules:\n    - {name: short, kind: hotline_short, hotline: \"122\", min_up: 1, channels: [hook]}\n"+
-		"  channels:\n    webhook:\n      - {name: hook, url: \"http://127.0.0.1:9/\", timeout: 1s}\n", reg.URI())
+		"  channels:\n    webhook:\n      - {name: hook, url: \"http://127.0.0.1:9/\", timeout: 1s}\n"+
+		// ha on (one instance, which leads), so that its metrics are exported too
+		"ha: {enabled: true, instance: solo, lease: 1s}\n", reg.URI())
 	h.start()
 
 	type healthz struct {

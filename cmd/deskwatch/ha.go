@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +23,7 @@ import (
 // gate pass the monitor's writes.
 type haNode struct {
 	st       *store.Store
+	chain    chainFence // the journal's appends, fenced as the store's writes
 	gate     *gate
 	log      zerolog.Logger
 	instance string
@@ -41,7 +44,23 @@ type haNode struct {
 	peers   atomic.Pointer[[]string]
 	fenced  chan struct{} // the gate saw a write fenced: stand by
 
-	stopped atomic.Bool // test hook: no renewal, no release (crash, pause)
+	// The handover (hahandover.go); ari is nil in tests without one.
+	ari        func() (connected bool, since time.Time)
+	handovers  handoverCounts
+	sight      atomic.Pointer[peerSight] // ours and the live peers', as last published
+	downSince  time.Time                 // of our ARI socket (Run's goroutine only, as below)
+	yielded    bool                      // this blind episode already offered the lease to a peer that sees
+	deferSince time.Time                 // since when this blind standby leaves a free lease to one that sees
+
+	stopped    atomic.Bool // test hook: no renewal, no release (crash, pause)
+	noHandover atomic.Bool // test hook: a blind leader keeps the lease
+}
+
+// chainFence is the journal's fence (DESIGN.md, 29).
+type chainFence interface {
+	SetEpoch(epoch int64)
+	RaiseFence(ctx context.Context, epoch int64) error
+	FencedAppends() uint64
 }
 
 func (n *haNode) init() { n.fenced = make(chan struct{}, 1) }
@@ -58,7 +77,7 @@ func (n *haNode) Run(ctx context.Context) {
 	defer tick.Stop()
 	var work sync.WaitGroup
 	var endWork context.CancelFunc
-	stepDown := func(why string) {
+	stepDown := func(reason, why string) {
 		if !n.leading.Load() {
 			return
 		}
@@ -66,7 +85,8 @@ func (n *haNode) Run(ctx context.Context) {
 		endWork()
 		work.Wait()
 		n.leading.Store(false)
-		n.log.Warn().Str("why", why).Int64("epoch", n.epoch.Load()).Msg("standing by")
+		n.handovers.add(reason)
+		n.log.Warn().Str("reason", reason).Str("why", why).Int64("epoch", n.epoch.Load()).Msg("standing by")
 		n.notify()
 	}
 	startWork := func() {
@@ -83,7 +103,13 @@ func (n *haNode) Run(ctx context.Context) {
 		if !n.stopped.Load() {
 			if n.leading.Load() {
 				if n.renew(ctx, &lastRenew) != nil {
-					stepDown("lease lost")
+					stepDown(reasonLeaseLost, "lease lost")
+				} else if to := n.handoverTo(); to != "" {
+					n.yielded = true
+					stepDown(reasonARIBlind, "ARI down for longer than the lease; "+to+" sees it: handing the lease over")
+					rctx, cancel := context.WithTimeout(ctx, time.Second)
+					_ = n.st.ReleaseLease(rctx, n.instance, n.epoch.Load())
+					cancel()
 				}
 			} else if n.tryLead(ctx) {
 				lastRenew = time.Now()
@@ -113,7 +139,7 @@ func (n *haNode) Run(ctx context.Context) {
 			_ = n.st.ReleaseApp(rctx, n.app, n.instance)
 			return
 		case <-n.fenced:
-			stepDown("a write was fenced")
+			stepDown(reasonFenced, "a write was fenced")
 		case <-tick.C:
 		}
 	}
@@ -144,6 +170,9 @@ func (n *haNode) renew(ctx context.Context, last *time.Time) error {
 // the held decisions written.
 func (n *haNode) tryLead(ctx context.Context) bool {
 	n.seePeers(ctx)
+	if !n.mayLead(time.Now()) {
+		return false
+	}
 	epoch, _, err := n.st.AcquireLease(ctx, n.instance, n.lease)
 	if err != nil {
 		n.log.Warn().Err(err).Msg("lease: cannot ask")
@@ -154,6 +183,10 @@ func (n *haNode) tryLead(ctx context.Context) bool {
 	}
 	n.st.SetEpoch(epoch)
 	err = n.st.RaiseFences(ctx, n.desks, n.sources)
+	if err == nil && n.chain != nil { // the follower starts only after
+		n.chain.SetEpoch(epoch)
+		err = n.chain.RaiseFence(ctx, epoch)
+	}
 	if err == nil {
 		err = n.gate.promote(ctx)
 	}
@@ -174,9 +207,12 @@ func (n *haNode) seePeers(ctx context.Context) {
 		n.log.Error().Err(err).Msg("ari.app claim")
 	}
 	now := time.Now()
-	_ = n.st.SeePeer(ctx, n.instance, now, 2*n.lease)
-	if p, err := n.st.Peers(ctx, now); err == nil {
+	ari := n.ariHealth(now)
+	_ = n.st.SeePeer(ctx, n.instance, now, 2*n.lease, store.PeerState{Leading: n.leading.Load(), ARI: ari})
+	if ps, err := n.st.PeerStates(ctx, now); err == nil {
+		p := slices.Sorted(maps.Keys(ps))
 		n.peers.Store(&p)
+		n.sight.Store(&peerSight{ari: ari, peers: ps})
 	}
 }
 
@@ -208,8 +244,12 @@ func (n *haNode) status() map[string]any {
 	if p := n.peers.Load(); p != nil {
 		peers = *p
 	}
+	var ari string
+	if sg := n.sight.Load(); sg != nil {
+		ari = sg.ari
+	}
 	return map[string]any{"instance": n.instance, "role": n.role(), "epoch": n.epoch.Load(),
-		"peers": peers}
+		"peers": peers, "ari": ari}
 }
 
 // Metrics are the ha gauges and the fenced writes.
@@ -222,12 +262,23 @@ func (n *haNode) Metrics() []metrics.Metric {
 		m.Labels = map[string]string{"instance": n.instance}
 		return m
 	}
-	return []metrics.Metric{
+	return append([]metrics.Metric{
 		lab(metrics.Gauge("deskwatch_ha_leader", "1 while this instance holds the lease and writes.", metrics.Bool(n.leading.Load()))),
 		lab(metrics.Gauge("deskwatch_ha_epoch", "Epoch (fencing token) of this instance's last lease.", float64(n.epoch.Load()))),
 		lab(metrics.Gauge("deskwatch_ha_peers", "Instances seen alive, this one included.", float64(peers))),
-		lab(metrics.Counter("deskwatch_ha_fenced_writes_total", "Writes of this instance refused because a later leader had written.", float64(n.st.FencedWrites()))),
+		lab(metrics.Gauge("deskwatch_ha_ari_seeing", "1 while this instance's ARI socket counts as seeing (connected for a lease at least): the lease goes to one that sees.", metrics.Bool(n.seeing()))),
+		lab(metrics.Counter("deskwatch_ha_fenced_writes_total", "Writes of this instance (spans, blind intervals, heartbeats, journal appends) refused because a later leader had written.", float64(n.fencedWrites()))),
+	}, n.handovers.metrics(n.instance)...)
+}
+
+// fencedWrites counts this instance's writes refused by a fence: the
+// store's and the journal's.
+func (n *haNode) fencedWrites() uint64 {
+	f := n.st.FencedWrites()
+	if n.chain != nil {
+		f += n.chain.FencedAppends()
 	}
+	return f
 }
 
 // buildHA makes the monitor write through a gate and claims ari.app: a
@@ -236,7 +287,7 @@ func (d *Daemon) buildHA(wss []health.Workstation) (*gate, error) {
 	cfg := d.cfg.HA
 	g := &gate{st: d.st, log: d.logger("ha"), lag: cfg.Lease, views: func() []health.DeskView { return d.mon.Views() }}
 	n := &haNode{st: d.st, gate: g, log: d.logger("ha").With().Str("instance", cfg.Instance).Logger(),
-		instance: cfg.Instance, app: d.cfg.ARI.App, lease: cfg.Lease,
+		instance: cfg.Instance, app: d.cfg.ARI.App, lease: cfg.Lease, ari: d.ari.Connected,
 		sources: []health.Source{health.SourceARI, health.SourceSIP, health.SourceMonitor}}
 	for _, w := range wss {
 		n.desks = append(n.desks, w.ID)

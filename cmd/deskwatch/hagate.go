@@ -28,7 +28,9 @@ type gate struct {
 	mu      sync.Mutex // orders writes with promotion and demotion
 	leading bool
 	held    []heldOp
-	fenced  func() // called (in the writer's goroutine) when a write was fenced
+	sighted map[health.Source]time.Time // sources this instance watches now, since when (its own evidence)
+	dropped time.Time                   // the latest held decision let go for memory (maxHeld)
+	fenced  func()                      // called (in the writer's goroutine) when a write was fenced
 
 	paused  atomic.Pointer[chan struct{}] // test hook: writes wait while set
 	crashed atomic.Bool                   // test hook: nothing is written any more
@@ -88,6 +90,7 @@ func (g *gate) do(ctx context.Context, o heldOp, write func() error) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.see(o)
 	if !g.leading {
 		g.hold(ctx, o)
 		return nil
@@ -106,6 +109,21 @@ func (g *gate) do(ctx context.Context, o heldOp, write func() error) error {
 	return err
 }
 
+// see follows this instance's own sight of each source; the caller holds
+// g.mu.
+func (g *gate) see(o heldOp) {
+	switch {
+	case o.blind == "":
+	case o.open:
+		delete(g.sighted, o.blind)
+	default:
+		if g.sighted == nil {
+			g.sighted = map[health.Source]time.Time{}
+		}
+		g.sighted[o.blind] = o.at
+	}
+}
+
 // hold keeps a standby's decision; the caller holds g.mu.
 func (g *gate) hold(ctx context.Context, o heldOp) {
 	switch {
@@ -116,19 +134,31 @@ func (g *gate) hold(ctx context.Context, o heldOp) {
 	default:
 		o.trs = append([]health.Transition(nil), o.trs...) // the monitor reuses its batch
 		if len(g.held) >= maxHeld {
+			g.dropped = latest(g.dropped, g.held[0].at)
 			g.held = g.held[1:]
 		}
 		g.held = append(g.held, o)
 	}
 }
 
-// trim forgets held decisions older than the leader's record.
+// trim forgets held decisions older than the leader's record: its
+// heartbeat, less the lag, but never past the start of a blind interval it
+// left open, since the leader did not see what followed (DESIGN.md, 29).
 func (g *gate) trim(ctx context.Context) {
 	hb, err := g.st.LastHeartbeat(ctx)
 	if err != nil || hb.IsZero() {
 		return
 	}
+	open, err := g.st.OpenBlinds(ctx)
+	if err != nil {
+		return
+	}
 	cut := hb.Add(-g.lag)
+	for _, from := range open {
+		if from.Before(cut) {
+			cut = from
+		}
+	}
 	i := 0
 	for i < len(g.held) && g.held[i].at.Before(cut) {
 		i++
@@ -151,6 +181,9 @@ func (g *gate) promote(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := g.replay(ctx); err != nil {
+		return err
+	}
+	if err := g.closeWatched(ctx); err != nil {
 		return err
 	}
 	if err := g.reconcile(ctx); err != nil {
@@ -235,6 +268,32 @@ func (g *gate) flushTransitions(ctx context.Context, trs *[]health.Transition) e
 		return err
 	}
 	*trs = (*trs)[:0]
+	return nil
+}
+
+// closeWatched closes the blind intervals a former leader left open in the
+// record (it died or handed over blind) for the sources this instance
+// watches, at the later of the interval's start and the time since which
+// its own evidence shows the source watched: the held decisions, kept from
+// the interval's start on (trim), cover the rest. A source blind here too
+// stays open; the monitor closes it when it sees again.
+func (g *gate) closeWatched(ctx context.Context) error {
+	open, err := g.st.OpenBlinds(ctx)
+	if err != nil {
+		return err
+	}
+	for src, from := range open {
+		since, ok := g.sighted[src]
+		if !ok {
+			continue
+		}
+		at := latest(latest(from, since), g.dropped)
+		if err := g.st.CloseBlind(ctx, src, at); err != nil {
+			return err
+		}
+		g.log.Info().Str("source", string(src)).Time("from", from).Time("at", at).
+			Msg("closed the blind interval the former leader left open: this instance watched")
+	}
 	return nil
 }
 

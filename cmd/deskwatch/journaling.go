@@ -31,6 +31,20 @@ func spanSource(st *store.Store) journal.SpanSource {
 	})
 }
 
+// followSource is what the journal follower reads: the store's spans.
+// followHold, a test hook, may hold a pass after its read, as a process
+// frozen between reading the spans and appending would be.
+func (d *Daemon) followSource(st *store.Store) journal.SpanSource {
+	src := spanSource(st)
+	return journal.SpanSourceFunc(func(ctx context.Context, from, to time.Time) ([]health.Span, error) {
+		spans, err := src.Spans(ctx, from, to)
+		if hold := d.followHold.Load(); hold != nil && err == nil {
+			(*hold)(ctx, to, spans)
+		}
+		return spans, err
+	})
+}
+
 // cmdJournal: deskwatch journal verify -config FILE [-anchor SEQ:HASH]...
 // It checks the chain, the anchors taken from reports, and that the spans
 // in Redis are what the chain recorded.

@@ -97,6 +97,8 @@ type Daemon struct {
 	computers *hostprobe.Prober  // nil when no desk names a computer
 	ha        *haNode            // nil without ha.enabled
 
+	followHold atomic.Pointer[func(ctx context.Context, now time.Time, spans []health.Span)] // test hook: followSource
+
 	accessRDB  redis.UniversalClient
 	stopAccess context.CancelFunc
 	conns      *httplimit.Listener // the API's connections, capped
@@ -173,6 +175,9 @@ func (d *Daemon) build() error {
 		Ready: d.ari.ready, Logger: d.logger("qualify")})
 	if d.journal, err = newJournal(cfg, d.rdb, d.logger("journal")); err != nil {
 		return fmt.Errorf("journal: %w", err)
+	}
+	if d.ha != nil {
+		d.ha.chain = d.journal
 	}
 	svc := newService(cfg, d.st, d.journal, d.logger("service"))
 	d.quarter.Store(svc.QuarterMetrics(time.Minute))
@@ -324,7 +329,12 @@ func (d *Daemon) start(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 		lw.Add(2)
 		go func() {
 			defer lw.Done()
-			if err := jr.Follow(ctx, spanSource(st), 5*time.Second); err != nil && ctx.Err() == nil {
+			err := jr.Follow(ctx, d.followSource(st), 5*time.Second)
+			switch {
+			case err == nil || ctx.Err() != nil:
+			case errors.Is(err, journal.ErrFenced) && d.ha != nil:
+				d.ha.onFenced() // a later leader follows: stand by
+			default:
 				select { // a second tenure's failure finds the first one's there
 				case errc <- fmt.Errorf("journal: %w", err):
 				default:

@@ -83,6 +83,31 @@ func TestDropSockets(t *testing.T) {
 	b2.quiet(t, 50*time.Millisecond)
 }
 
+// CutApp drops one application's socket and refuses its reconnects until
+// RestoreApp; the others keep theirs.
+func TestCutApp(t *testing.T) {
+	srv := startLab(t, nil)
+	a := dial(t, srv, "app=a")
+	b := dial(t, srv, "app=b")
+	srv.CutApp("a")
+	<-a.done
+	if _, err := tryDial(srv, "app=a"); err == nil {
+		t.Fatal("a cut application reconnected")
+	}
+	for deadline := time.Now().Add(5 * time.Second); srv.Connections() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("connections after the cut: %d, want b's", srv.Connections())
+		}
+	}
+	select {
+	case <-b.done:
+		t.Fatalf("b's socket closed: %v", b.err)
+	default:
+	}
+	srv.RestoreApp("a")
+	dial(t, srv, "app=a")
+}
+
 func TestRestart(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC)}
 	srv := startLab(t, func(o *Options) { o.Clock = clk.Now })

@@ -59,6 +59,7 @@ type Server struct {
 	conns    map[*conn]struct{}
 	sent     map[string]*atomic.Int64 // messages written, per app name
 	changed  chan struct{}            // closed and replaced whenever apps change
+	cut      map[string]bool          // apps whose sockets are refused (CutApp)
 	stopOnce sync.Once
 }
 

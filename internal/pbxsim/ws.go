@@ -193,6 +193,9 @@ func (s *Server) attach(name string, all bool) (*conn, error) {
 	if s.closed || s.ctx == nil {
 		return nil, errors.New("pbxsim: server closed")
 	}
+	if s.cut[name] {
+		return nil, errors.New("pbxsim: application " + name + " is cut off")
+	}
 	s.wg.Add(1)
 	sent := s.sent[name]
 	if sent == nil {
