@@ -45,7 +45,8 @@ type DeclaredMaintenance struct {
 	Reason       string
 	Counts       *bool  // nil: counts (the standard's letter)
 	Category     string // required when it does not count
-	By           string
+	By           string // who declares it, as they wrote
+	Actor        string // who declares it, authenticated (the API token's name)
 }
 
 // DeclareMaintenance stores a window declared ahead: it may not begin more
@@ -70,7 +71,7 @@ func (s *Service) DeclareMaintenance(ctx context.Context, d DeclaredMaintenance)
 		return health.Maintenance{}, classify(err)
 	}
 	s.maintChanged()
-	s.journalMaintenance(ctx, m, journal.MaintenanceDeclare, m.By, now)
+	s.journalMaintenance(ctx, m, journal.MaintenanceDeclare, m.By, d.Actor, now)
 	return m, nil
 }
 
@@ -130,17 +131,18 @@ func (s *Service) Maintenance(ctx context.Context, id string) (health.Maintenanc
 	return m, maintError(err)
 }
 
-// EndMaintenance ends a running window now.
-func (s *Service) EndMaintenance(ctx context.Context, id, by string) (health.Maintenance, error) {
-	return s.changeMaintenance(ctx, id, by, journal.MaintenanceEnd, MaintenanceStore.EndMaintenance)
+// EndMaintenance ends a running window now; by as the person wrote, actor
+// authenticated.
+func (s *Service) EndMaintenance(ctx context.Context, id, by, actor string) (health.Maintenance, error) {
+	return s.changeMaintenance(ctx, id, by, actor, journal.MaintenanceEnd, MaintenanceStore.EndMaintenance)
 }
 
 // CancelMaintenance voids a window that has not begun.
-func (s *Service) CancelMaintenance(ctx context.Context, id, by string) (health.Maintenance, error) {
-	return s.changeMaintenance(ctx, id, by, journal.MaintenanceCancel, MaintenanceStore.CancelMaintenance)
+func (s *Service) CancelMaintenance(ctx context.Context, id, by, actor string) (health.Maintenance, error) {
+	return s.changeMaintenance(ctx, id, by, actor, journal.MaintenanceCancel, MaintenanceStore.CancelMaintenance)
 }
 
-func (s *Service) changeMaintenance(ctx context.Context, id, by, action string,
+func (s *Service) changeMaintenance(ctx context.Context, id, by, actor, action string,
 	change func(MaintenanceStore, context.Context, string, string, time.Time) (health.Maintenance, error)) (health.Maintenance, error) {
 	ms := s.maintStore()
 	if ms == nil {
@@ -155,7 +157,7 @@ func (s *Service) changeMaintenance(ctx context.Context, id, by, action string,
 		return m, maintError(err)
 	}
 	s.maintChanged()
-	s.journalMaintenance(ctx, m, action, by, now)
+	s.journalMaintenance(ctx, m, action, by, actor, now)
 	return m, nil
 }
 
@@ -206,14 +208,14 @@ func (s *Service) PlannedIn(ctx context.Context, spans []health.Span) (map[strin
 // journalMaintenance appends the window's change to the journal's chain
 // too; the store's audit already holds it, so a journal that is not told
 // is logged, and the use case stands.
-func (s *Service) journalMaintenance(ctx context.Context, m health.Maintenance, action, by string, at time.Time) {
+func (s *Service) journalMaintenance(ctx context.Context, m health.Maintenance, action, by, actor string, at time.Time) {
 	jm, ok := s.journal.(interface {
-		RecordMaintenance(ctx context.Context, m health.Maintenance, action, by string, at time.Time) error
+		RecordMaintenance(ctx context.Context, m health.Maintenance, action, by, actor string, at time.Time) error
 	})
 	if !ok {
 		return
 	}
-	if err := jm.RecordMaintenance(ctx, m, action, by, at); err != nil {
+	if err := jm.RecordMaintenance(ctx, m, action, by, actor, at); err != nil {
 		s.log.Warn().Err(err).Str("maintenance", m.ID).Str("action", action).Msg("maintenance not recorded in the journal")
 	}
 }
