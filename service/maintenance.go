@@ -197,7 +197,7 @@ func (s *Service) PlannedIn(ctx context.Context, spans []health.Span) (map[strin
 	out := map[string][]string{}
 	for _, sp := range spans {
 		for _, m := range all {
-			if m.Overlaps(s.byID[sp.Workstation], sp.Interval()) {
+			if m.Overlaps(s.byID[sp.Workstation], s.sofar(sp.Interval())) {
 				out[sp.ID] = append(out[sp.ID], m.ID)
 			}
 		}

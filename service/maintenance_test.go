@@ -62,6 +62,10 @@ func TestMaintenanceWindows(t *testing.T) {
 	}
 
 	e.now = h(5)
+	// An outage still open is not planned for a window yet to begin (w3).
+	if got, err := e.svc.PlannedIn(ctx, []health.Span{{ID: "open-d2", Workstation: "d2", Start: h(4)}}); err != nil || len(got["open-d2"]) != 0 {
+		t.Errorf("an open outage planned ahead of the window: %v %v", got, err)
+	}
 	if _, err := e.svc.CancelMaintenance(ctx, w1.ID, "Петров", "board"); kindOf(err) != service.ErrConflict {
 		t.Errorf("cancelled after it began: %v", err)
 	}

@@ -171,7 +171,7 @@ func (d *Daemon) build() error {
 		SpoolDir: cfg.SpoolDir(), SpoolMaxBytes: int64(cfg.Spool.MaxBytes), MaxSkew: cfg.ARI.MaxSkew})
 	d.qualify = qualify.New(qualify.Options{Reader: &d.ari, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
 		Ready: d.ari.ready, Logger: d.logger("qualify")})
-	if d.journal, err = newJournal(cfg, d.rdb, d.logger("journal")); err != nil {
+	if d.journal, err = newJournal(cfg, d.rdb, d.st, d.logger("journal")); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	svc := newService(cfg, d.st, d.journal, d.logger("service"))
