@@ -229,6 +229,27 @@ func (s *Service) maintChanged() {
 	s.maint.mu.Lock()
 	s.maint.at = time.Time{}
 	s.maint.mu.Unlock()
+	if s.onMaint != nil {
+		s.onMaint()
+	}
+}
+
+// NextMaintenanceChange is the first start or end of a window (from the
+// cache) after t; false when none is ahead.
+func (s *Service) NextMaintenanceChange(t time.Time) (time.Time, bool) {
+	var next time.Time
+	for _, m := range s.cachedMaintenance() {
+		iv, ok := m.Window()
+		if !ok {
+			continue
+		}
+		for _, b := range []time.Time{iv.Start, iv.End} {
+			if b.After(t) && (next.IsZero() || b.Before(next)) {
+				next = b
+			}
+		}
+	}
+	return next, !next.IsZero()
 }
 
 // cachedMaintenance reads the windows at most every maintTTL; on a Redis

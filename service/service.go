@@ -65,8 +65,12 @@ type Options struct {
 	// Schedules by name, for the desks that name one: t_provided is the
 	// service window ∩ the schedule (nil: every desk around the clock).
 	Schedules map[string]*schedule.Schedule
-	Now       func() time.Time // nil: time.Now
-	Logger    zerolog.Logger
+	// OnMaintenanceChange, if set, is called after a window is declared,
+	// ended or cancelled through this Service (the daemon's board clock
+	// then wakes at the window's new start or end).
+	OnMaintenanceChange func()
+	Now                 func() time.Time // nil: time.Now
+	Logger              zerolog.Logger
 }
 
 // Service runs the use cases. It is safe for concurrent use.
@@ -80,6 +84,7 @@ type Service struct {
 	covered  func(desk string) bool
 	scheds   map[string]*schedule.Schedule
 	maint    maintCache
+	onMaint  func()
 	clock    func() time.Time
 	log      zerolog.Logger
 }
@@ -87,7 +92,7 @@ type Service struct {
 // New returns a Service over the configured desks.
 func New(opt Options) *Service {
 	s := &Service{desks: opt.Workstations, byID: map[string]health.Workstation{}, hotlines: map[string][]string{},
-		loc: opt.Location, store: opt.Store, journal: opt.Journal, covered: opt.ProbeCovered, scheds: opt.Schedules, clock: opt.Now, log: opt.Logger}
+		loc: opt.Location, store: opt.Store, journal: opt.Journal, covered: opt.ProbeCovered, scheds: opt.Schedules, onMaint: opt.OnMaintenanceChange, clock: opt.Now, log: opt.Logger}
 	if s.loc == nil {
 		s.loc = time.UTC
 	}

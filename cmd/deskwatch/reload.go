@@ -254,9 +254,10 @@ func (d *Daemon) apply(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 		d.log.Warn().Err(err).Msg("alert rules not updated")
 	}
 	d.reloaded.chans = chans
-	svc := newService(cfg, d.st, d.journal, d.logger("service"))
+	svc := d.newService(cfg)
 	d.quarter.Store(svc.QuarterMetrics(time.Minute))
 	d.alertIn.update(cfg, svc)
+	d.shifts.update(boardViewOf(cfg, svc))
 	if cert != nil {
 		d.certs.cur.Store(cert)
 	}
