@@ -23,10 +23,12 @@ type MaintenanceStore interface {
 	CancelMaintenance(ctx context.Context, id, by string, at time.Time) (health.Maintenance, error)
 }
 
-// maintCache holds the windows for the questions asked every second
+// MaintenanceCache holds the windows for the questions asked every second
 // (alerts, the board): refreshed at most every maintTTL, and at once after
-// a change made here.
-type maintCache struct {
+// a change made through a Service using it. A daemon shares one between
+// the services its reloads build, so that a board still rendering with an
+// older one sees a window declared through the newer one.
+type MaintenanceCache struct {
 	mu   sync.Mutex
 	at   time.Time
 	list []health.Maintenance

@@ -159,3 +159,37 @@ func (e *env) outageAt(ws string, from, to time.Time) health.Span {
 	base := e.p.Start
 	return e.outage(ws, from.Sub(base).Hours(), to.Sub(base).Hours())
 }
+
+// Services sharing a maintenance cache (the ones a daemon's reloads build)
+// see a window declared through either at once, and each tells its
+// OnMaintenanceChange; one with its own cache sees it only when its cache
+// expires.
+func TestSharedMaintenanceCache(t *testing.T) {
+	e := newEnv(t)
+	wss := []health.Workstation{{ID: "d1", Hotlines: []string{"122"}}}
+	var shared service.MaintenanceCache
+	changed := 0
+	mk := func(c *service.MaintenanceCache) *service.Service {
+		return service.New(service.Options{Workstations: wss, Location: e.loc, Store: e.st, Now: func() time.Time { return e.now },
+			MaintenanceCache: c, OnMaintenanceChange: func() { changed++ }})
+	}
+	old, cur, own := mk(&shared), mk(&shared), mk(nil)
+	for _, s := range []*service.Service{old, cur, own} {
+		if s.Planned("d1", e.now) != "" {
+			t.Fatal("planned before any window")
+		}
+	}
+	w, err := cur.DeclareMaintenance(ctx, service.DeclaredMaintenance{Workstations: []string{"d1"}, From: e.now, To: e.now.Add(time.Hour), Reason: "x", By: "duty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := old.Planned("d1", e.now); got != w.ID || changed != 1 {
+		t.Errorf("the older service sharing the cache: planned %q, %d changes told", got, changed)
+	}
+	if own.Planned("d1", e.now) != "" {
+		t.Error("a service with its own cache saw the window before its cache expired: the test shows nothing")
+	}
+	if next, ok := old.NextMaintenanceChange(e.now); !ok || !next.Equal(w.To) {
+		t.Errorf("next change %v %v, want the window's end %v", next, ok, w.To)
+	}
+}

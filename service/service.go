@@ -65,6 +65,9 @@ type Options struct {
 	// Schedules by name, for the desks that name one: t_provided is the
 	// service window ∩ the schedule (nil: every desk around the clock).
 	Schedules map[string]*schedule.Schedule
+	// MaintenanceCache, if set, is shared with other Services (nil: one of
+	// its own).
+	MaintenanceCache *MaintenanceCache
 	// OnMaintenanceChange, if set, is called after a window is declared,
 	// ended or cancelled through this Service (the daemon's board clock
 	// then wakes at the window's new start or end).
@@ -83,7 +86,7 @@ type Service struct {
 	journal  Journal
 	covered  func(desk string) bool
 	scheds   map[string]*schedule.Schedule
-	maint    maintCache
+	maint    *MaintenanceCache
 	onMaint  func()
 	clock    func() time.Time
 	log      zerolog.Logger
@@ -98,6 +101,9 @@ func New(opt Options) *Service {
 	}
 	if s.clock == nil {
 		s.clock = time.Now
+	}
+	if s.maint = opt.MaintenanceCache; s.maint == nil {
+		s.maint = &MaintenanceCache{}
 	}
 	for _, w := range opt.Workstations {
 		s.byID[w.ID] = w

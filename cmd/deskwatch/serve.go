@@ -97,6 +97,9 @@ type Daemon struct {
 	computers *hostprobe.Prober  // nil when no desk names a computer
 	ha        *haNode            // nil without ha.enabled
 
+	// mwCache: the maintenance windows, shared by the services reloads build.
+	mwCache service.MaintenanceCache
+
 	accessRDB  redis.UniversalClient
 	stopAccess context.CancelFunc
 	conns      *httplimit.Listener // the API's connections, capped
@@ -242,7 +245,7 @@ func serviceOptions(cfg *config.Config, st *store.Store, jr *journal.Journal, lo
 // cancelled through it wakes the board watch at once.
 func (d *Daemon) newService(cfg *config.Config) *service.Service {
 	o := serviceOptions(cfg, d.st, d.journal, d.logger("service"))
-	o.OnMaintenanceChange = d.shifts.poke
+	o.OnMaintenanceChange, o.MaintenanceCache = d.shifts.poke, &d.mwCache
 	return service.New(o)
 }
 
