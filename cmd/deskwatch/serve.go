@@ -258,7 +258,7 @@ func (d *Daemon) newAPI(cfg *config.Config, svc *service.Service, wss []health.W
 	}
 	return httpapi.New(httpapi.Options{
 		Workstations: wss, Location: cfg.Location(), Tokens: tokens,
-		Service: svc, Journal: svc, Reports: svc, RenderCache: svc, Renders: &d.renders,
+		Service: svc, Journal: svc, Reports: svc, RenderCache: svc, Renders: &d.renders, Version: version,
 		Live: d.mon, ARI: &d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
 		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, Access: d.accessAPI(),
 		OnShift: svc.OnShift, Computer: computerResult(d.computers), Maintenance: svc,
