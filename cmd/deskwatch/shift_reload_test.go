@@ -45,13 +45,7 @@ func TestReloadRefreshesSchedules(t *testing.T) {
 	}
 	// The board's stream rendered with the old shifts: it ends, and the
 	// board reconnects to the new ones.
-	for open := true; open; {
-		select {
-		case _, open = <-stream:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the stream outlived a reload that changed the shifts")
-		}
-	}
+	streamEnds(t, stream, "a reload that changed the shifts")
 	if ev := next(t, r.stream(ctx), 5*time.Second); ev.event != "snapshot" || strings.Contains(ev.data, `"on_shift":false`) {
 		t.Fatalf("the stream after the reload began with %+v", ev)
 	}
@@ -71,5 +65,17 @@ func TestReloadRefreshesSchedules(t *testing.T) {
 	at, err := time.Parse(time.RFC3339Nano, firing("desk-down/desk/op122-01")["at"].(string))
 	if err != nil || at.Before(reloadAt) {
 		t.Errorf("op122-01 fired at %v, before the reload at %v: it was off shift (%v)", at, reloadAt, err)
+	}
+}
+
+// streamEnds waits for an event stream to end, as it must after what.
+func streamEnds(t *testing.T, c <-chan sse, what string) {
+	t.Helper()
+	for open := true; open; {
+		select {
+		case _, open = <-c:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the stream outlived %s", what)
+		}
 	}
 }
