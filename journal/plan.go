@@ -66,10 +66,9 @@ type planner struct {
 	deferred   int      // new spans left to settle
 
 	// The maintenance windows, read at the first span record (planned).
-	ctx         context.Context
-	windows     []health.Maintenance
-	windowsRead bool
-	err         error // reading them failed: nothing of the plan may be committed
+	ctx     context.Context
+	windows *windowIndex // nil: not read yet
+	err     error        // reading them failed: nothing of the plan may be committed
 }
 
 func newPlanner(j *Journal, now time.Time, h head) *planner {

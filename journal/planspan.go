@@ -98,21 +98,15 @@ func (p *planner) planned(w health.Workstation, iv health.Interval) []string {
 	if src == nil || p.err != nil {
 		return nil
 	}
-	if !p.windowsRead {
-		p.windows, p.err = src.Maintenances(p.ctx)
-		p.windowsRead = true
-		if p.err != nil {
-			p.err = fmt.Errorf("maintenance windows: %w", p.err)
+	if p.windows == nil {
+		all, err := src.Maintenances(p.ctx)
+		if err != nil {
+			p.err = fmt.Errorf("maintenance windows: %w", err)
 			return nil
 		}
+		p.windows = newWindowIndex(all)
 	}
-	var ids []string
-	for _, m := range p.windows {
-		if m.Overlaps(w, iv) {
-			ids = append(ids, m.ID)
-		}
-	}
-	return ids
+	return p.windows.overlapping(w, iv)
 }
 
 // illegalChange says how the store's copy of a span departs from what the
