@@ -67,7 +67,9 @@
 // maintenance are quiet (Desk.OffShift, Desk.Planned): desk_down does not
 // hold for them (a firing one resolves, saying why), and hotline_short
 // leaves them out; while some are out, min_up is capped at the desks left,
-// and a hotline with no desk left is closed and raises nothing.
+// and a hotline with no desk left is closed and raises nothing. A desk
+// still down when its shift begins or its window ends is an episode from
+// then (the evaluator saw it quiet until then): it fires `for` later.
 //
 // A subject that leaves the Input (a desk taken out of service, a report no
 // longer listed) counts as "condition false" from then on and resolves

@@ -91,8 +91,10 @@ func (v *validator) sip(endpoints map[string]bool) {
 	if s.Interval < time.Second {
 		v.addf("sip.interval", "%s is below the minimum of 1s", s.Interval)
 	}
-	if s.Timeout <= 0 || s.Timeout > s.Interval {
-		v.addf("sip.timeout", "%s must be positive and at most sip.interval (%s)", s.Timeout, s.Interval)
+	// The prober needs an answer's wait to end before the next probe of
+	// the same target is due: shorter than the interval, not equal.
+	if s.Timeout <= 0 || s.Timeout >= s.Interval {
+		v.addf("sip.timeout", "%s must be positive and shorter than sip.interval (%s)", s.Timeout, s.Interval)
 	}
 	if s.Misses < 1 || s.Misses > 100 {
 		v.addf("sip.misses", "%d must be from 1 to 100", s.Misses)
@@ -173,8 +175,8 @@ func (v *validator) probeOverrides() {
 		}
 		// Without a timeout of its own, a desk whose interval is shorter than
 		// the section's timeout gets half its interval (as the prober does).
-		if p.Timeout != 0 && (p.Timeout < 0 || p.Timeout > iv) {
-			v.addf(path+".timeout", "%s must be positive and at most the interval (%s)", p.Timeout, iv)
+		if p.Timeout != 0 && (p.Timeout < 0 || p.Timeout >= iv) {
+			v.addf(path+".timeout", "%s must be positive and shorter than the interval (%s)", p.Timeout, iv)
 		}
 		if p.Misses < 0 || p.Misses > 100 {
 			v.addf(path+".misses", "%d must be from 1 to 100", p.Misses)

@@ -30,6 +30,37 @@ workstations:
 	}
 }
 
+// The prober refuses a timeout equal to the interval (the wait would run
+// into the next probe), so config check refuses it too, in the section
+// and in a desk's own schedule; a millisecond less is accepted.
+func TestSIPTimeoutShorterThanInterval(t *testing.T) {
+	t.Setenv("DESKWATCH_ARI_PASSWORD", "x")
+	base := `ari: {url: "http://127.0.0.1:8088/ari", username: u, password_env: DESKWATCH_ARI_PASSWORD}
+redis: {url: "redis://127.0.0.1:6379/0"}
+http: {listen: "127.0.0.1:8080"}
+workstations:
+`
+	for _, c := range []struct{ desk, sip, want string }{
+		{"", "interval: 2s, timeout: 2s", "sip.timeout (line 6): 2s must be positive and shorter than sip.interval (2s)"},
+		{"probe: {interval: 3s, timeout: 3s}", "", "workstations[0].probe.timeout (line 5): 3s must be positive and shorter than the interval (3s)"},
+		{"probe: {timeout: 5s}", "", "workstations[0].probe.timeout (line 5): 5s must be positive and shorter than the interval (5s)"},
+		{"", "interval: 2s, timeout: 1999ms", ""},
+		{"probe: {interval: 3s, timeout: 2999ms}", "", ""},
+	} {
+		desk := "  - {id: a, hotlines: [\"122\"], endpoints: [\"PJSIP/a\"]"
+		if c.desk != "" {
+			desk += ", " + c.desk
+		}
+		_, err := Parse([]byte(base + desk + "}\nsip: {enabled: true, " + c.sip + "}\n"))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s %s refused: %v", c.desk, c.sip, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s %s: error %v, want %q", c.desk, c.sip, err, c.want)
+		}
+	}
+}
+
 func TestSIPCanary(t *testing.T) {
 	t.Setenv("DESKWATCH_ARI_PASSWORD", "x")
 	t.Setenv("DW_TEST_CANARY_PW", "canary-hunter2")

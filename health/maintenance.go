@@ -1,7 +1,10 @@
 package health
 
 import (
+	"cmp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,6 +35,14 @@ type Maintenance struct {
 	EndedBy     string    `json:"ended_by,omitempty"`
 	CancelledAt time.Time `json:"cancelled_at,omitzero"`
 	CancelledBy string    `json:"cancelled_by,omitempty"`
+}
+
+// CompareMaintenanceIDs orders window ids ("mw-N") by N, which is the
+// order they were declared in.
+func CompareMaintenanceIDs(a, b string) int {
+	na, _ := strconv.Atoi(strings.TrimPrefix(a, "mw-"))
+	nb, _ := strconv.Atoi(strings.TrimPrefix(b, "mw-"))
+	return cmp.Or(cmp.Compare(na, nb), strings.Compare(a, b))
 }
 
 // Window is the time the maintenance holds: [From, To), cut at EndedAt;

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"deskwatch/health"
@@ -16,8 +15,8 @@ type Maintenance interface {
 	DeclareMaintenance(ctx context.Context, d service.DeclaredMaintenance) (health.Maintenance, error)
 	Maintenances(ctx context.Context, from, to time.Time) ([]health.Maintenance, error)
 	Maintenance(ctx context.Context, id string) (health.Maintenance, error)
-	EndMaintenance(ctx context.Context, id, by string) (health.Maintenance, error)
-	CancelMaintenance(ctx context.Context, id, by string) (health.Maintenance, error)
+	EndMaintenance(ctx context.Context, id, by, actor string) (health.Maintenance, error)
+	CancelMaintenance(ctx context.Context, id, by, actor string) (health.Maintenance, error)
 	PlannedIn(ctx context.Context, spans []health.Span) (map[string][]string, error)
 	Planned(desk string, at time.Time) string
 }
@@ -128,10 +127,7 @@ func (s *Server) declareMaintenance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := service.DeclaredMaintenance{All: b.All, Workstations: b.Workstations, Hotlines: b.Hotlines, Reason: b.Reason,
-		Counts: b.Counts, Category: b.Category, By: b.By}
-	if strings.TrimSpace(d.By) == "" {
-		d.By = callerOf(r).Name
-	}
+		Counts: b.Counts, Category: b.Category, By: orCaller(r, b.By), Actor: callerOf(r).Name}
 	var err error
 	if d.From, err = parseTime("from", b.From); err == nil {
 		d.To, err = parseTime("to", b.To)
@@ -148,11 +144,11 @@ func (s *Server) getMaintenance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) endMaintenance(w http.ResponseWriter, r *http.Request) {
-	s.answerMaintenance(w, r, http.StatusOK)(s.opt.Maintenance.EndMaintenance(r.Context(), r.PathValue("id"), callerOf(r).Name))
+	s.answerMaintenance(w, r, http.StatusOK)(s.opt.Maintenance.EndMaintenance(r.Context(), r.PathValue("id"), callerOf(r).Name, callerOf(r).Name))
 }
 
 func (s *Server) cancelMaintenance(w http.ResponseWriter, r *http.Request) {
-	s.answerMaintenance(w, r, http.StatusOK)(s.opt.Maintenance.CancelMaintenance(r.Context(), r.PathValue("id"), callerOf(r).Name))
+	s.answerMaintenance(w, r, http.StatusOK)(s.opt.Maintenance.CancelMaintenance(r.Context(), r.PathValue("id"), callerOf(r).Name, callerOf(r).Name))
 }
 
 func (s *Server) answerMaintenance(w http.ResponseWriter, r *http.Request, code int) func(health.Maintenance, error) {

@@ -41,13 +41,14 @@ const (
 )
 
 // reportETag is a report file's entity tag, from what the file is made
-// of: the inputs hash, version, status, language and format. A submitted
-// version's file is the same bytes every time (strong); a live one is
-// rendered anew with its generation time, the same in substance (weak).
-func reportETag(rep *report.Report, submitted bool, ext string) string {
+// of: the inputs hash, version, status, language and format, and the
+// release that renders it. A submitted version's file is the same bytes
+// every time (strong); a live one is rendered anew with its generation
+// time, the same in substance (weak).
+func reportETag(rep *report.Report, submitted bool, ext, release string) string {
 	// The journal's head is printed on every format: a new record anywhere
 	// in the chain makes a new file.
-	sum := sha256.Sum256([]byte(strings.Join([]string{rep.Quarter.String(), strconv.Itoa(rep.Version), rep.Status, rep.InputsHash, rep.JournalHead.String(), rep.Lang, ext}, "\x00")))
+	sum := sha256.Sum256([]byte(strings.Join([]string{rep.Quarter.String(), strconv.Itoa(rep.Version), rep.Status, rep.InputsHash, rep.JournalHead.String(), rep.Lang, ext, release}, "\x00")))
 	tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 	if !submitted {
 		tag = "W/" + tag
@@ -72,7 +73,7 @@ func notModified(r *http.Request, etag string) bool {
 // rendered now, with its ETag and Cache-Control.
 func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, rep *report.Report, submitted bool, ext string) {
 	f := formats[ext]
-	etag := reportETag(rep, submitted, ext)
+	etag := reportETag(rep, submitted, ext, s.opt.Version)
 	h := w.Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", cacheLive)
@@ -83,7 +84,10 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, rep *report
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	key := fmt.Sprintf("report:%s:v%d:%s:%s:%s.%s", rep.Quarter, rep.Version, strings.TrimPrefix(rep.InputsHash, "sha256:"), rep.JournalHead.String(), rep.Lang, ext)
+	// The release is in the key: a new one may render the same report
+	// differently, and must not serve the files an older one kept.
+	key := fmt.Sprintf("report:%s:v%d:%s:%s:%s:%s.%s", rep.Quarter, rep.Version, strings.TrimPrefix(rep.InputsHash, "sha256:"), rep.JournalHead.String(),
+		renderer(s.opt.Version), rep.Lang, ext)
 	body, cached := s.rendered(r.Context(), submitted, key)
 	if !cached {
 		var buf bytes.Buffer
@@ -133,4 +137,11 @@ func (s *Server) keepRendered(ctx context.Context, submitted bool, key string, b
 	if err := s.opt.RenderCache.KeepRendered(ctx, key, b); err != nil {
 		s.log.Warn().Err(err).Str("report", key).Msg("rendered report not kept: the next download renders it again")
 	}
+}
+
+// renderer names the release in a cached file's key: one token, whatever
+// the version string holds.
+func renderer(version string) string {
+	sum := sha256.Sum256([]byte(version))
+	return "r" + base64.RawURLEncoding.EncodeToString(sum[:9])
 }

@@ -48,9 +48,14 @@ func TestReportFilesCached(t *testing.T) {
 	wss := []health.Workstation{{ID: "d1", Hotlines: []string{"122"}, Endpoints: []string{"PJSIP/d1"}}}
 	svc := service.New(service.Options{Workstations: wss, Location: e.loc, Store: e.st, Now: func() time.Time { return e.now }})
 	var renders httpapi.Renders
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Workstations: wss, Location: e.loc, Service: svc, Reports: svc, RenderCache: svc, Renders: &renders,
-		Tokens: []httpapi.Token{{Name: "board", Role: "viewer", SHA256: sum(viewTok)}}, Live: live{health.NewTracker(wss)}, Now: func() time.Time { return e.now }}))
-	t.Cleanup(srv.Close)
+	release := func(version string) *httptest.Server {
+		srv := httptest.NewServer(httpapi.New(httpapi.Options{Workstations: wss, Location: e.loc, Service: svc, Reports: svc, RenderCache: svc, Renders: &renders,
+			Tokens: []httpapi.Token{{Name: "board", Role: "viewer", SHA256: sum(viewTok)}}, Live: live{health.NewTracker(wss)}, Now: func() time.Time { return e.now },
+			Version: version}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	srv := release("1.4.0")
 	q3, _ := health.ParseQuarter("2026Q3")
 	if _, err := svc.Submit(context.Background(), q3, "Иванов", "duty"); err != nil {
 		t.Fatal(err)
@@ -106,4 +111,18 @@ func TestReportFilesCached(t *testing.T) {
 		t.Fatalf("after a change: %d, ETag %q", l2.code, l2.etag)
 	}
 	counts(2, 3, 1)
+
+	// A new release may render differently: it renders the submitted
+	// version again, under its own key and ETag, rather than serve the
+	// file the old one kept; the old release still finds its own.
+	next := fetch(t, release("1.5.0").URL+"/api/v1/reports/2026Q3.pdf?version=1", first.etag)
+	if next.code != 200 || next.etag == first.etag || len(next.body) == 0 {
+		t.Fatalf("after an upgrade: %d, ETag %q (was %q)", next.code, next.etag, first.etag)
+	}
+	counts(2, 4, 1)
+	if keys, _ := rdb.Keys(context.Background(), "t:rendered:report:2026Q3:v1:*:ru.pdf").Result(); len(keys) != 2 {
+		t.Fatalf("kept as %q", keys)
+	}
+	fetch(t, v1, "")
+	counts(2, 4, 2)
 }

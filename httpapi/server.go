@@ -79,6 +79,10 @@ type Options struct {
 	// Renders counts renders (nil: a count of the server's own).
 	RenderCache RenderCache
 	Renders     *Renders
+	// Version is the release that renders the files (deskwatch version):
+	// part of a cached file's key and of its ETag, so a release whose
+	// renderer changed renders submitted versions anew.
+	Version string
 	// Hub feeds GET /api/v1/events; nil disables it.
 	Hub *Hub
 	// Status adds fields to /healthz (e.g. the monitor's write queue).

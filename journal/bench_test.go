@@ -43,14 +43,40 @@ func BenchmarkIngest(b *testing.B) { benchIngest(b, 0) }
 // every append script also checks the journal's fence.
 func BenchmarkIngestFenced(b *testing.B) { benchIngest(b, 1) }
 
-func benchIngest(b *testing.B, epoch int64) {
+// BenchmarkIngestPlanned ingests the same spans with 200 maintenance
+// windows declared over the quarter (each for a hotline, 5 desks or all):
+// each span record names the windows it fell in.
+func BenchmarkIngestPlanned(b *testing.B) {
+	src := &windowSource{}
+	var list []health.Maintenance
+	for k := range 200 {
+		m := health.Maintenance{ID: fmt.Sprintf("mw-%d", k+1), From: t0.Add(time.Duration(k) * 11 * time.Hour), Counts: true}
+		m.To = m.From.Add(2 * time.Hour)
+		switch k % 3 {
+		case 0:
+			m.Hotlines = []string{"122"}
+		case 1:
+			for d := range 5 {
+				m.Workstations = append(m.Workstations, fmt.Sprintf("op%04d", (k*13+d)%1000))
+			}
+		default:
+			m.All = k%30 == 2
+			m.Hotlines = []string{"117"}
+		}
+		list = append(list, m)
+	}
+	src.set(list, nil)
+	benchIngest(b, 0, func(o *journal.Options) { o.Maintenance = src })
+}
+
+func benchIngest(b *testing.B, epoch int64, mods ...func(*journal.Options)) {
 	rdb := newClient(b, redistest.Start(b))
 	spans := benchSpans(100_000)
 	var records int64
 	for b.Loop() {
 		b.StopTimer()
 		rdb.FlushAll(ctx)
-		j := newJournal(b, rdb, prefix)
+		j := newJournal(b, rdb, prefix, mods...)
 		j.SetEpoch(epoch)
 		if err := j.RaiseFence(ctx, epoch); err != nil {
 			b.Fatal(err)

@@ -89,7 +89,10 @@
 //	                   anchor is the start of the span that opened it
 //	manual             the same, for a span entered by hand (by: who entered it, when known)
 //	span_added         {"span", "desk", "hotlines", "start", "end" (absent: open), "cause",
-//	                   "sources", "manual", "note"}: a span joined the entry
+//	                   "sources", "manual", "note", "planned"}: a span joined the entry;
+//	                   planned lists the maintenance windows (mw-N) that applied to its
+//	                   desk somewhere in the span by the record's time (an open span: up
+//	                   to it), absent when none and in records written before it was kept
 //	span_closed        the same, and "exclusion" when it has one: one of its spans ended
 //	                   (format 1: {"span", "end", "sources"} only)
 //	span_changed       the same as span_closed: an open span's sources grew
@@ -108,7 +111,8 @@
 //
 // So the last record of a span states all of it: desk, start, end, cause,
 // sources, manual, note and exclusion (category, reason, by, actor, at),
-// what the figures depend on. Only changes deskwatch makes are journaled:
+// what the figures depend on, and the planned maintenance it fell in (which
+// Verify does not compare with the store: the windows are not the span's). Only changes deskwatch makes are journaled:
 // a span joins, an open span ends or gains a source, an exclusion is set,
 // replaced or revoked. A span that changes otherwise in the store (an end
 // that moves, a cause, a lost source: someone wrote to Redis) is logged as

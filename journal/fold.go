@@ -41,6 +41,7 @@ func fold(recs []Record) (Entry, error) {
 		noteFault *string
 		noteBy    string
 		openedBy  string
+		planned   []string
 	)
 	for _, r := range recs {
 		if (r.Kind == KindEntryOpened || r.Kind == KindManual) != (len(e.History) == 0) {
@@ -76,6 +77,7 @@ func fold(recs []Record) (Entry, error) {
 				order = append(order, fs)
 			}
 			spans[p.Span] = fs
+			planned = append(planned, p.Planned...)
 		case KindSpanClosed, KindSpanChanged:
 			var p spanPayload
 			if err := decode(r, &p); err != nil {
@@ -86,6 +88,7 @@ func fold(recs []Record) (Entry, error) {
 				return e, fmt.Errorf("record %d: span %s not in the entry", r.Seq, p.Span)
 			}
 			fs.Sources = p.Sources
+			planned = append(planned, p.Planned...)
 			if r.Kind == KindSpanClosed {
 				end, err := parseTime(p.End)
 				if err != nil {
@@ -119,6 +122,7 @@ func fold(recs []Record) (Entry, error) {
 			if fs == nil {
 				return e, fmt.Errorf("record %d: span %s not in the entry", r.Seq, p.Span)
 			}
+			planned = append(planned, p.Planned...)
 			if r.Kind == KindExclusion {
 				fs.exclusion, fs.excludedAt = &p.exclusionBody, r.Seq
 			} else {
@@ -165,6 +169,7 @@ func fold(recs []Record) (Entry, error) {
 	e.Desks = sortedSet(e.Desks)
 	e.Hotlines = sortedSet(e.Hotlines)
 	e.Detection = sortedSet(e.Detection)
+	e.Planned = sortedWindows(planned)
 	if allExcluded && latestEx != nil {
 		e.ExclusionCategory, e.ExclusionReason = latestEx.exclusion.Category, latestEx.exclusion.Reason
 	}
@@ -202,4 +207,14 @@ func decode(r Record, v any) error {
 func sortedSet(s []string) []string {
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// sortedWindows sorts window ids (mw-N) by number, without repeats; nil
+// when there are none.
+func sortedWindows(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.SortFunc(ids, health.CompareMaintenanceIDs)
+	return slices.Compact(ids)
 }

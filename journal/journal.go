@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -64,6 +65,16 @@ type Options struct {
 	Key []byte
 	// Clock gives now for Follow and for notes without At (time.Now).
 	Clock func() time.Time
+	// Maintenance, if set, gives the planned maintenance windows: each
+	// span record then lists those that applied to the span by its time
+	// (the payload's "planned"), so the chain itself says which outages
+	// were planned.
+	Maintenance MaintenanceSource
+}
+
+// MaintenanceSource gives the planned maintenance windows (*store.Store).
+type MaintenanceSource interface {
+	Maintenances(ctx context.Context) ([]health.Maintenance, error)
 }
 
 // Journal is the журнал учета работы АРМ kept as a hash chain in Redis. It
@@ -85,7 +96,8 @@ type Journal struct {
 	clock       func() time.Time
 	hmacKey     []byte // nil: records are plain SHA-256
 	keyID       string
-	macs        sync.Pool // of hash.Hash: HMAC-SHA256 with hmacKey
+	maint       MaintenanceSource // nil: span records carry no planned marking
+	macs        sync.Pool         // of hash.Hash: HMAC-SHA256 with hmacKey
 
 	epoch  atomic.Int64  // the system's appends' fencing token (fence.go)
 	fenced atomic.Uint64 // appends refused by the fence
@@ -122,6 +134,7 @@ func New(rdb redis.UniversalClient, opts Options, log zerolog.Logger) (*Journal,
 		lookback:    orDefault(opts.Lookback, DefaultLookback),
 		system:      opts.System,
 		clock:       opts.Clock,
+		maint:       opts.Maintenance,
 		illegal:     map[string]string{},
 	}
 	if len(opts.Key) > 0 {

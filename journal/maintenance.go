@@ -25,7 +25,9 @@ type maintenancePayload struct {
 // RecordMaintenance appends a planned maintenance window's declaration, end
 // or cancellation to the chain, under the window's id: whether the outages
 // inside count, and if not why, is part of the record an auditor checks.
-func (j *Journal) RecordMaintenance(ctx context.Context, m health.Maintenance, action, by string, at time.Time) error {
+// by is who did it as they wrote, actor who was authenticated (the API
+// token's name, "cli:" and the OS user), as for the other records.
+func (j *Journal) RecordMaintenance(ctx context.Context, m health.Maintenance, action, by, actor string, at time.Time) error {
 	switch {
 	case !strings.HasPrefix(m.ID, "mw-"):
 		return &ValidationError{"ID", fmt.Sprintf("%q: want a window id mw-N", m.ID)}
@@ -33,6 +35,9 @@ func (j *Journal) RecordMaintenance(ctx context.Context, m health.Maintenance, a
 		return &ValidationError{"Action", fmt.Sprintf("%q: want declare, end or cancel", action)}
 	}
 	if err := checkText("By", by, MaxBy); err != nil {
+		return err
+	}
+	if err := checkActor(actor); err != nil {
 		return err
 	}
 	at = truncMs(at)
@@ -44,7 +49,7 @@ func (j *Journal) RecordMaintenance(ctx context.Context, m health.Maintenance, a
 			return fmt.Errorf("journal: maintenance %s: %w", m.ID, err)
 		}
 		p := newPlanner(j, at, h)
-		p.append(KindMaintenance, m.ID, strings.TrimSpace(by), "", maintenancePayload{Action: action, Window: m}) // actor: not yet passed by the maintenance use cases
+		p.append(KindMaintenance, m.ID, strings.TrimSpace(by), actor, maintenancePayload{Action: action, Window: m})
 		p.flush()
 		err = j.commit(ctx, p.batches, 0)
 		if !errors.Is(err, errHeadMoved) {

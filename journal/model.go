@@ -105,8 +105,10 @@ type Entry struct {
 	History []Record // every record that touched it, in chain order
 
 	// Planned lists the maintenance windows the entry falls in (плановые
-	// работы); not in the chain: the service sets it when reading, from the
-	// windows' own audited record.
+	// работы), by number: those its span records name (written when the
+	// journal has Options.Maintenance), to which the service adds, when
+	// reading, the windows that overlap it now (for records written before
+	// the marking was kept).
 	Planned []string
 }
 

@@ -22,6 +22,11 @@ type spanBody struct {
 	Sources  []string `json:"sources"`
 	Manual   bool     `json:"manual,omitempty"`
 	Note     string   `json:"note,omitempty"`
+	// Planned: the planned maintenance windows (mw-N) that applied to the
+	// desk somewhere in the span by the record's time (an open span: up to
+	// it), as the windows then stood. Absent when none, and in records
+	// written before it was kept (the service marks those when reading).
+	Planned []string `json:"planned,omitempty"`
 }
 
 // spanPayload: span_added, span_closed and span_changed, the span as it is

@@ -64,6 +64,11 @@ type planner struct {
 	dirtyYears map[int]bool
 	touched    []string // entries changed in the batch, in order of first change
 	deferred   int      // new spans left to settle
+
+	// The maintenance windows, read at the first span record (planned).
+	ctx     context.Context
+	windows *windowIndex // nil: not read yet
+	err     error        // reading them failed: nothing of the plan may be committed
 }
 
 func newPlanner(j *Journal, now time.Time, h head) *planner {
@@ -79,7 +84,7 @@ func (j *Journal) plan(ctx context.Context, spans []health.Span, now time.Time, 
 		return nil, err
 	}
 	p := newPlanner(j, now, h)
-	p.by, p.actor = by, actor
+	p.by, p.actor, p.ctx = by, actor, ctx
 	if p.states, err = j.readStates(ctx, spans); err != nil {
 		return nil, err
 	}
@@ -130,6 +135,9 @@ func (j *Journal) plan(ctx context.Context, spans []health.Span, now time.Time, 
 		}
 	}
 	p.flush()
+	if p.err != nil {
+		return nil, p.err
+	}
 	return p, nil
 }
 

@@ -79,10 +79,34 @@ func (p *planner) appendExclusion(kind Kind, sp health.Span, st *spanState, ex *
 func (p *planner) body(sp health.Span, st *spanState) spanBody {
 	b := spanBody{Desk: sp.Workstation, Hotlines: p.hotlines(sp.Workstation), Start: fmtTime(sp.Start), Cause: string(sp.Cause),
 		Sources: st.Sources, Manual: sp.Manual, Note: sp.Note}
+	end := p.now
 	if st.End != 0 {
 		b.End = fmtTime(fromMs(st.End))
+		end = fromMs(st.End)
 	}
+	b.Planned = p.planned(health.Workstation{ID: sp.Workstation, Hotlines: b.Hotlines}, health.Interval{Start: sp.Start, End: end})
 	return b
+}
+
+// planned lists the maintenance windows that applied to the desk somewhere
+// in iv (ids in declaration order), as Options.Maintenance gives them now;
+// nil without a source. The windows are read once per plan; a failure to
+// read them fails the plan (p.err), so that no span record is written
+// without its marking.
+func (p *planner) planned(w health.Workstation, iv health.Interval) []string {
+	src := p.j.maint
+	if src == nil || p.err != nil {
+		return nil
+	}
+	if p.windows == nil {
+		all, err := src.Maintenances(p.ctx)
+		if err != nil {
+			p.err = fmt.Errorf("maintenance windows: %w", err)
+			return nil
+		}
+		p.windows = newWindowIndex(all)
+	}
+	return p.windows.overlapping(w, iv)
 }
 
 // illegalChange says how the store's copy of a span departs from what the

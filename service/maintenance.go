@@ -23,10 +23,12 @@ type MaintenanceStore interface {
 	CancelMaintenance(ctx context.Context, id, by string, at time.Time) (health.Maintenance, error)
 }
 
-// maintCache holds the windows for the questions asked every second
+// MaintenanceCache holds the windows for the questions asked every second
 // (alerts, the board): refreshed at most every maintTTL, and at once after
-// a change made here.
-type maintCache struct {
+// a change made through a Service using it. A daemon shares one between
+// the services its reloads build, so that a board still rendering with an
+// older one sees a window declared through the newer one.
+type MaintenanceCache struct {
 	mu   sync.Mutex
 	at   time.Time
 	list []health.Maintenance
@@ -45,7 +47,8 @@ type DeclaredMaintenance struct {
 	Reason       string
 	Counts       *bool  // nil: counts (the standard's letter)
 	Category     string // required when it does not count
-	By           string
+	By           string // who declares it, as they wrote
+	Actor        string // who declares it, authenticated (the API token's name)
 }
 
 // DeclareMaintenance stores a window declared ahead: it may not begin more
@@ -70,7 +73,7 @@ func (s *Service) DeclareMaintenance(ctx context.Context, d DeclaredMaintenance)
 		return health.Maintenance{}, classify(err)
 	}
 	s.maintChanged()
-	s.journalMaintenance(ctx, m, journal.MaintenanceDeclare, m.By, now)
+	s.journalMaintenance(ctx, m, journal.MaintenanceDeclare, m.By, d.Actor, now)
 	return m, nil
 }
 
@@ -130,17 +133,18 @@ func (s *Service) Maintenance(ctx context.Context, id string) (health.Maintenanc
 	return m, maintError(err)
 }
 
-// EndMaintenance ends a running window now.
-func (s *Service) EndMaintenance(ctx context.Context, id, by string) (health.Maintenance, error) {
-	return s.changeMaintenance(ctx, id, by, journal.MaintenanceEnd, MaintenanceStore.EndMaintenance)
+// EndMaintenance ends a running window now; by as the person wrote, actor
+// authenticated.
+func (s *Service) EndMaintenance(ctx context.Context, id, by, actor string) (health.Maintenance, error) {
+	return s.changeMaintenance(ctx, id, by, actor, journal.MaintenanceEnd, MaintenanceStore.EndMaintenance)
 }
 
 // CancelMaintenance voids a window that has not begun.
-func (s *Service) CancelMaintenance(ctx context.Context, id, by string) (health.Maintenance, error) {
-	return s.changeMaintenance(ctx, id, by, journal.MaintenanceCancel, MaintenanceStore.CancelMaintenance)
+func (s *Service) CancelMaintenance(ctx context.Context, id, by, actor string) (health.Maintenance, error) {
+	return s.changeMaintenance(ctx, id, by, actor, journal.MaintenanceCancel, MaintenanceStore.CancelMaintenance)
 }
 
-func (s *Service) changeMaintenance(ctx context.Context, id, by, action string,
+func (s *Service) changeMaintenance(ctx context.Context, id, by, actor, action string,
 	change func(MaintenanceStore, context.Context, string, string, time.Time) (health.Maintenance, error)) (health.Maintenance, error) {
 	ms := s.maintStore()
 	if ms == nil {
@@ -155,7 +159,7 @@ func (s *Service) changeMaintenance(ctx context.Context, id, by, action string,
 		return m, maintError(err)
 	}
 	s.maintChanged()
-	s.journalMaintenance(ctx, m, action, by, now)
+	s.journalMaintenance(ctx, m, action, by, actor, now)
 	return m, nil
 }
 
@@ -195,7 +199,7 @@ func (s *Service) PlannedIn(ctx context.Context, spans []health.Span) (map[strin
 	out := map[string][]string{}
 	for _, sp := range spans {
 		for _, m := range all {
-			if m.Overlaps(s.byID[sp.Workstation], sp.Interval()) {
+			if m.Overlaps(s.byID[sp.Workstation], s.sofar(sp.Interval())) {
 				out[sp.ID] = append(out[sp.ID], m.ID)
 			}
 		}
@@ -206,14 +210,14 @@ func (s *Service) PlannedIn(ctx context.Context, spans []health.Span) (map[strin
 // journalMaintenance appends the window's change to the journal's chain
 // too; the store's audit already holds it, so a journal that is not told
 // is logged, and the use case stands.
-func (s *Service) journalMaintenance(ctx context.Context, m health.Maintenance, action, by string, at time.Time) {
+func (s *Service) journalMaintenance(ctx context.Context, m health.Maintenance, action, by, actor string, at time.Time) {
 	jm, ok := s.journal.(interface {
-		RecordMaintenance(ctx context.Context, m health.Maintenance, action, by string, at time.Time) error
+		RecordMaintenance(ctx context.Context, m health.Maintenance, action, by, actor string, at time.Time) error
 	})
 	if !ok {
 		return
 	}
-	if err := jm.RecordMaintenance(ctx, m, action, by, at); err != nil {
+	if err := jm.RecordMaintenance(ctx, m, action, by, actor, at); err != nil {
 		s.log.Warn().Err(err).Str("maintenance", m.ID).Str("action", action).Msg("maintenance not recorded in the journal")
 	}
 }
@@ -227,6 +231,27 @@ func (s *Service) maintChanged() {
 	s.maint.mu.Lock()
 	s.maint.at = time.Time{}
 	s.maint.mu.Unlock()
+	if s.onMaint != nil {
+		s.onMaint()
+	}
+}
+
+// NextMaintenanceChange is the first start or end of a window (from the
+// cache) after t; false when none is ahead.
+func (s *Service) NextMaintenanceChange(t time.Time) (time.Time, bool) {
+	var next time.Time
+	for _, m := range s.cachedMaintenance() {
+		iv, ok := m.Window()
+		if !ok {
+			continue
+		}
+		for _, b := range []time.Time{iv.Start, iv.End} {
+			if b.After(t) && (next.IsZero() || b.Before(next)) {
+				next = b
+			}
+		}
+	}
+	return next, !next.IsZero()
 }
 
 // cachedMaintenance reads the windows at most every maintTTL; on a Redis

@@ -45,7 +45,7 @@ func TestMaintenanceWindows(t *testing.T) {
 		}
 	}
 	w1, err := e.svc.DeclareMaintenance(ctx, service.DeclaredMaintenance{Workstations: []string{"d1"}, From: h(1), To: h(3),
-		Reason: "замена блока питания", Counts: &no, Category: "other", By: "Иванов"})
+		Reason: "замена блока питания", Counts: &no, Category: "other", By: "Иванов", Actor: "duty"})
 	if err != nil || w1.Counts || w1.Category != "other" {
 		t.Fatalf("w1 %+v %v", w1, err)
 	}
@@ -53,7 +53,7 @@ func TestMaintenanceWindows(t *testing.T) {
 	if err != nil || !w2.Counts || w2.Category != "" {
 		t.Fatalf("w2 %+v %v", w2, err)
 	}
-	w3, err := e.svc.DeclareMaintenance(ctx, service.DeclaredMaintenance{All: true, From: h(10), To: h(11), Reason: "перенос", By: "Иванов"})
+	w3, err := e.svc.DeclareMaintenance(ctx, service.DeclaredMaintenance{All: true, From: h(10), To: h(11), Reason: "перенос", By: "Иванов", Actor: "duty"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,22 +62,32 @@ func TestMaintenanceWindows(t *testing.T) {
 	}
 
 	e.now = h(5)
-	if _, err := e.svc.CancelMaintenance(ctx, w1.ID, "Петров"); kindOf(err) != service.ErrConflict {
+	// An outage still open is not planned for a window yet to begin (w3).
+	if got, err := e.svc.PlannedIn(ctx, []health.Span{{ID: "open-d2", Workstation: "d2", Start: h(4)}}); err != nil || len(got["open-d2"]) != 0 {
+		t.Errorf("an open outage planned ahead of the window: %v %v", got, err)
+	}
+	if _, err := e.svc.CancelMaintenance(ctx, w1.ID, "Петров", "board"); kindOf(err) != service.ErrConflict {
 		t.Errorf("cancelled after it began: %v", err)
 	}
-	if _, err := e.svc.EndMaintenance(ctx, w2.ID, "Петров"); kindOf(err) != service.ErrConflict {
+	if _, err := e.svc.EndMaintenance(ctx, w2.ID, "Петров", "board"); kindOf(err) != service.ErrConflict {
 		t.Errorf("ended after it was over: %v", err)
 	}
-	if c, err := e.svc.CancelMaintenance(ctx, w3.ID, "Петров"); err != nil || c.CancelledBy != "Петров" {
+	if c, err := e.svc.CancelMaintenance(ctx, w3.ID, "Петров", "board"); err != nil || c.CancelledBy != "Петров" {
 		t.Errorf("cancel: %+v %v", c, err)
 	}
 	if e.svc.Planned("d2", h(10.5)) != "" {
 		t.Error("a cancelled window still holds")
 	}
-	// The journal's chain holds the declarations and the cancellation too.
-	for id, n := range map[string]int{w1.ID: 1, w3.ID: 2} {
-		if recs, err := e.jr.MaintenanceRecords(ctx, id); err != nil || len(recs) != n || recs[0].By != "Иванов" {
-			t.Errorf("journal records of %s: %+v %v", id, recs, err)
+	// The journal's chain holds the declarations and the cancellation too,
+	// each naming the person as they wrote and the authenticated caller.
+	for id, want := range map[string]string{w1.ID: "Иванов/duty", w3.ID: "Иванов/duty Петров/board"} {
+		recs, err := e.jr.MaintenanceRecords(ctx, id)
+		var got []string
+		for _, r := range recs {
+			got = append(got, r.By+"/"+r.Actor)
+		}
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("journal records of %s: %v, want %s (%v)", id, got, want, err)
 		}
 	}
 
@@ -148,4 +158,38 @@ func (e *env) outageAt(ws string, from, to time.Time) health.Span {
 	e.t.Helper()
 	base := e.p.Start
 	return e.outage(ws, from.Sub(base).Hours(), to.Sub(base).Hours())
+}
+
+// Services sharing a maintenance cache (the ones a daemon's reloads build)
+// see a window declared through either at once, and each tells its
+// OnMaintenanceChange; one with its own cache sees it only when its cache
+// expires.
+func TestSharedMaintenanceCache(t *testing.T) {
+	e := newEnv(t)
+	wss := []health.Workstation{{ID: "d1", Hotlines: []string{"122"}}}
+	var shared service.MaintenanceCache
+	changed := 0
+	mk := func(c *service.MaintenanceCache) *service.Service {
+		return service.New(service.Options{Workstations: wss, Location: e.loc, Store: e.st, Now: func() time.Time { return e.now },
+			MaintenanceCache: c, OnMaintenanceChange: func() { changed++ }})
+	}
+	old, cur, own := mk(&shared), mk(&shared), mk(nil)
+	for _, s := range []*service.Service{old, cur, own} {
+		if s.Planned("d1", e.now) != "" {
+			t.Fatal("planned before any window")
+		}
+	}
+	w, err := cur.DeclareMaintenance(ctx, service.DeclaredMaintenance{Workstations: []string{"d1"}, From: e.now, To: e.now.Add(time.Hour), Reason: "x", By: "duty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := old.Planned("d1", e.now); got != w.ID || changed != 1 {
+		t.Errorf("the older service sharing the cache: planned %q, %d changes told", got, changed)
+	}
+	if own.Planned("d1", e.now) != "" {
+		t.Error("a service with its own cache saw the window before its cache expired: the test shows nothing")
+	}
+	if next, ok := old.NextMaintenanceChange(e.now); !ok || !next.Equal(w.To) {
+		t.Errorf("next change %v %v, want the window's end %v", next, ok, w.To)
+	}
 }

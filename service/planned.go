@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"deskwatch/health"
@@ -9,9 +10,11 @@ import (
 	"deskwatch/report"
 )
 
-// markPlanned sets each entry's Planned to the maintenance windows it falls
-// in, and for a window that does not count (and an entry not excluded on
-// its own) the window's category and reason, as the figures treat it.
+// markPlanned adds to each entry's Planned (the windows its span records
+// name, kept in the chain since write-time marking) the maintenance windows
+// it falls in now, for records written before; and for a window that does
+// not count (and an entry not excluded on its own) the window's category
+// and reason, as the figures treat it.
 func (s *Service) markPlanned(ctx context.Context, es []journal.Entry) error {
 	ms := s.maintStore()
 	if ms == nil || len(es) == 0 {
@@ -23,12 +26,14 @@ func (s *Service) markPlanned(ctx context.Context, es []journal.Entry) error {
 	}
 	for i := range es {
 		e := &es[i]
-		iv := health.Interval{Start: e.Start, End: e.End}
+		iv := s.sofar(health.Interval{Start: e.Start, End: e.End})
 		for _, m := range all {
 			if !s.coversAny(m, e.Desks, iv) {
 				continue
 			}
-			e.Planned = append(e.Planned, m.ID)
+			if !slices.Contains(e.Planned, m.ID) {
+				e.Planned = append(e.Planned, m.ID)
+			}
 			// The entry as a whole is excluded only when it lies inside the
 			// window; the figures cut a longer one at the window's edges.
 			win, _ := m.Window()
@@ -37,8 +42,18 @@ func (s *Service) markPlanned(ctx context.Context, es []journal.Entry) error {
 				e.ExclusionCategory, e.ExclusionReason = m.Category, plannedWord(m)
 			}
 		}
+		slices.SortFunc(e.Planned, health.CompareMaintenanceIDs)
 	}
 	return nil
+}
+
+// sofar is iv with an open end taken as now: an ongoing outage is not
+// planned for a window that has not begun yet.
+func (s *Service) sofar(iv health.Interval) health.Interval {
+	if iv.End.IsZero() {
+		iv.End = s.now()
+	}
+	return iv
 }
 
 func (s *Service) coversAny(m health.Maintenance, desks []string, iv health.Interval) bool {

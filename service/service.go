@@ -65,8 +65,15 @@ type Options struct {
 	// Schedules by name, for the desks that name one: t_provided is the
 	// service window ∩ the schedule (nil: every desk around the clock).
 	Schedules map[string]*schedule.Schedule
-	Now       func() time.Time // nil: time.Now
-	Logger    zerolog.Logger
+	// MaintenanceCache, if set, is shared with other Services (nil: one of
+	// its own).
+	MaintenanceCache *MaintenanceCache
+	// OnMaintenanceChange, if set, is called after a window is declared,
+	// ended or cancelled through this Service (the daemon's board clock
+	// then wakes at the window's new start or end).
+	OnMaintenanceChange func()
+	Now                 func() time.Time // nil: time.Now
+	Logger              zerolog.Logger
 }
 
 // Service runs the use cases. It is safe for concurrent use.
@@ -79,7 +86,8 @@ type Service struct {
 	journal  Journal
 	covered  func(desk string) bool
 	scheds   map[string]*schedule.Schedule
-	maint    maintCache
+	maint    *MaintenanceCache
+	onMaint  func()
 	clock    func() time.Time
 	log      zerolog.Logger
 }
@@ -87,12 +95,15 @@ type Service struct {
 // New returns a Service over the configured desks.
 func New(opt Options) *Service {
 	s := &Service{desks: opt.Workstations, byID: map[string]health.Workstation{}, hotlines: map[string][]string{},
-		loc: opt.Location, store: opt.Store, journal: opt.Journal, covered: opt.ProbeCovered, scheds: opt.Schedules, clock: opt.Now, log: opt.Logger}
+		loc: opt.Location, store: opt.Store, journal: opt.Journal, covered: opt.ProbeCovered, scheds: opt.Schedules, onMaint: opt.OnMaintenanceChange, clock: opt.Now, log: opt.Logger}
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
 	if s.clock == nil {
 		s.clock = time.Now
+	}
+	if s.maint = opt.MaintenanceCache; s.maint == nil {
+		s.maint = &MaintenanceCache{}
 	}
 	for _, w := range opt.Workstations {
 		s.byID[w.ID] = w

@@ -49,7 +49,8 @@ func (h *harness) chainEntries() []journal.Entry {
 	h.t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr()})
 	defer rdb.Close()
-	jr, err := newJournal(h.config(), rdb, zerolog.Nop())
+	cfg := h.config()
+	jr, err := newJournal(cfg, rdb, store.New(rdb, cfg.Redis.Prefix, zerolog.Nop()), zerolog.Nop())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -16,12 +16,15 @@ import (
 	"deskwatch/store"
 )
 
-func newJournal(cfg *config.Config, rdb redis.UniversalClient, log zerolog.Logger) (*journal.Journal, error) {
+// newJournal opens the journal; its span records name the planned
+// maintenance windows that applied to them, read from st.
+func newJournal(cfg *config.Config, rdb redis.UniversalClient, st *store.Store, log zerolog.Logger) (*journal.Journal, error) {
 	key, err := cfg.JournalKey()
 	if err != nil {
 		return nil, err
 	}
-	return journal.New(rdb, journal.Options{Prefix: cfg.Redis.Prefix, Location: cfg.Location(), Workstations: cfg.HealthWorkstations(), Key: key}, log)
+	return journal.New(rdb, journal.Options{Prefix: cfg.Redis.Prefix, Location: cfg.Location(), Workstations: cfg.HealthWorkstations(), Key: key,
+		Maintenance: st}, log)
 }
 
 // spanSource lets the journal follow the store.
@@ -71,10 +74,10 @@ func cmdJournal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer rdb.Close()
-	j, err := newJournal(cfg, rdb, zerolog.Nop())
+	st := store.New(rdb, cfg.Redis.Prefix, zerolog.Nop())
+	j, err := newJournal(cfg, rdb, st, zerolog.Nop())
 	if err != nil {
 		return err
 	}
-	st := store.New(rdb, cfg.Redis.Prefix, zerolog.Nop())
 	return journal.VerifyCommand(ctx, j, stdout, journal.VerifyOptions{Anchors: anchors, Spans: spanSource(st)})
 }

@@ -128,7 +128,7 @@ func (d *Daemon) reload(ctx context.Context, wg *sync.WaitGroup, errc chan<- err
 		return
 	}
 	d.log.Info().Str("file", d.reloaded.reloader.path).Strs("desks_added", ch.added).Strs("desks_removed", ch.removed).
-		Strs("desks_changed", ch.changed).Bool("tokens_changed", ch.tokens).Bool("ari_reconnected", ch.ari).
+		Strs("desks_changed", ch.changed).Bool("tokens_changed", ch.tokens).Bool("schedules_changed", ch.schedules).Bool("ari_reconnected", ch.ari).
 		Bool("alert_channels_rebuilt", ch.notifier).Msg("configuration reloaded")
 }
 
@@ -162,6 +162,7 @@ type changes struct {
 	added, removed, changed []string // desk ids; changed: the same id, anything else different
 	fresh                   []string // endpoints to snapshot alone: of new desks, of desks whose endpoints changed
 	tokens, ari, notifier   bool
+	schedules               bool // a schedule's shifts changed
 }
 
 // diffDesks compares the desks of two configurations.
@@ -212,6 +213,7 @@ func (d *Daemon) apply(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 	wss := cfg.HealthWorkstations()
 	ch := diffDesks(d.cfg.HealthWorkstations(), wss)
 	ch.tokens = !reflect.DeepEqual(d.cfg.HTTP.Tokens, cfg.HTTP.Tokens)
+	ch.schedules = !reflect.DeepEqual(d.cfg.CompiledSchedules(), cfg.CompiledSchedules())
 	var cert *tls.Certificate
 	var err error
 	if d.certs != nil {
@@ -254,14 +256,17 @@ func (d *Daemon) apply(ctx context.Context, wg *sync.WaitGroup, errc chan<- erro
 		d.log.Warn().Err(err).Msg("alert rules not updated")
 	}
 	d.reloaded.chans = chans
-	svc := newService(cfg, d.st, d.journal, d.logger("service"))
+	svc := d.newService(cfg)
 	d.quarter.Store(svc.QuarterMetrics(time.Minute))
 	d.alertIn.update(cfg, svc)
+	d.shifts.update(boardViewOf(cfg, svc))
 	if cert != nil {
 		d.certs.cur.Store(cert)
 	}
+	// Open streams render with the API they began on: desks, tokens or
+	// shifts changed, they end and the boards reconnect to the new one.
 	desks := len(ch.added)+len(ch.removed)+len(ch.changed) > 0
-	d.api.set(d.newAPI(cfg, svc, wss), desks || ch.tokens)
+	d.api.set(d.newAPI(cfg, svc, wss), desks || ch.tokens || ch.schedules)
 	d.cfg = cfg
 	return ch, nil
 }

@@ -134,13 +134,7 @@ func TestReloadAddsDeskAndTokenOnTheOpenSocket(t *testing.T) {
 		t.Fatalf("/healthz config after the reload: %v", c)
 	}
 	// The desks changed: the board's stream ends, to reconnect to the new API.
-	for open := true; open; {
-		select {
-		case _, open = <-events:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the stream outlived the reload")
-		}
-	}
+	streamEnds(t, events, "the reload")
 	var ws struct{ Workstations []deskState }
 	if code := r.do("GET", "/api/v1/workstations", "night-token", nil, &ws); code != 200 || len(ws.Workstations) != 3 {
 		t.Fatalf("the new token: %d, %d desks", code, len(ws.Workstations))

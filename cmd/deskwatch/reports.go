@@ -63,7 +63,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer rdb.Close()
 	st := store.New(rdb, cfg.Redis.Prefix, zerolog.Nop())
-	jr, err := newJournal(cfg, rdb, zerolog.Nop())
+	jr, err := newJournal(cfg, rdb, st, zerolog.Nop())
 	if err != nil {
 		return err
 	}

@@ -93,11 +93,13 @@ type Daemon struct {
 	systemd   *sdnotify.Notifier // no-op outside systemd
 	reloaded  reloads            // where reloads come from, and how they went
 	access    *accesslog.Log     // who read personal data; stopAccess ends its writer
-	shifts    *shiftWatch        // pushes desks going on and off shift to the board
+	shifts    *boardWatch        // pushes desks going on and off shift, in and out of maintenance, to the board
 	computers *hostprobe.Prober  // nil when no desk names a computer
 	ha        *haNode            // nil without ha.enabled
 
 	followHold atomic.Pointer[func(ctx context.Context, now time.Time, spans []health.Span)] // test hook: followSource
+	// mwCache: the maintenance windows, shared by the services reloads build.
+	mwCache service.MaintenanceCache
 
 	accessRDB  redis.UniversalClient
 	stopAccess context.CancelFunc
@@ -150,6 +152,7 @@ func (d *Daemon) build() error {
 	d.ari.cur.Store(ac)
 	d.ari.pass = ariPass
 	d.hub = httpapi.NewHub()
+	d.shifts = newBoardWatch(d.hub.PublishDesks, time.Now)
 	if cfg.SIP.Enabled {
 		if d.sip, err = newProbing(cfg, log); err != nil {
 			return fmt.Errorf("sip: %w", err)
@@ -173,13 +176,13 @@ func (d *Daemon) build() error {
 		SpoolDir: cfg.SpoolDir(), SpoolMaxBytes: int64(cfg.Spool.MaxBytes), MaxSkew: cfg.ARI.MaxSkew})
 	d.qualify = qualify.New(qualify.Options{Reader: &d.ari, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
 		Ready: d.ari.ready, Logger: d.logger("qualify")})
-	if d.journal, err = newJournal(cfg, d.rdb, d.logger("journal")); err != nil {
+	if d.journal, err = newJournal(cfg, d.rdb, d.st, d.logger("journal")); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	if d.ha != nil {
 		d.ha.chain = d.journal
 	}
-	svc := newService(cfg, d.st, d.journal, d.logger("service"))
+	svc := d.newService(cfg)
 	d.quarter.Store(svc.QuarterMetrics(time.Minute))
 	notifier, chans, err := d.newNotifier(cfg)
 	if err != nil {
@@ -204,7 +207,7 @@ func (d *Daemon) build() error {
 			d.collectors = append(d.collectors, d.sip.canary)
 		}
 	}
-	d.shifts = &shiftWatch{desks: wss, scheds: cfg.CompiledSchedules(), onShift: svc.OnShift, publish: d.hub.PublishDesks, now: time.Now}
+	d.shifts.set(boardViewOf(cfg, svc))
 	return d.listen(svc, wss)
 }
 
@@ -234,8 +237,20 @@ func endpointDesks(wss []health.Workstation) map[string]string {
 
 // newService builds the use cases (shared by the daemon and the CLI).
 func newService(cfg *config.Config, st *store.Store, jr *journal.Journal, log zerolog.Logger) *service.Service {
-	return service.New(service.Options{Workstations: cfg.HealthWorkstations(), Location: cfg.Location(), Store: st, Journal: jr,
-		ProbeCovered: probeCovered(cfg), Schedules: cfg.CompiledSchedules(), Logger: log})
+	return service.New(serviceOptions(cfg, st, jr, log))
+}
+
+func serviceOptions(cfg *config.Config, st *store.Store, jr *journal.Journal, log zerolog.Logger) service.Options {
+	return service.Options{Workstations: cfg.HealthWorkstations(), Location: cfg.Location(), Store: st, Journal: jr,
+		ProbeCovered: probeCovered(cfg), Schedules: cfg.CompiledSchedules(), Logger: log}
+}
+
+// newService is the daemon's service: a window declared, ended or
+// cancelled through it wakes the board watch at once.
+func (d *Daemon) newService(cfg *config.Config) *service.Service {
+	o := serviceOptions(cfg, d.st, d.journal, d.logger("service"))
+	o.OnMaintenanceChange, o.MaintenanceCache = d.shifts.poke, &d.mwCache
+	return service.New(o)
 }
 
 // newAPI builds the API over the service from cfg (at start and on every
@@ -247,7 +262,7 @@ func (d *Daemon) newAPI(cfg *config.Config, svc *service.Service, wss []health.W
 	}
 	return httpapi.New(httpapi.Options{
 		Workstations: wss, Location: cfg.Location(), Tokens: tokens,
-		Service: svc, Journal: svc, Reports: svc, RenderCache: svc, Renders: &d.renders,
+		Service: svc, Journal: svc, Reports: svc, RenderCache: svc, Renders: &d.renders, Version: version,
 		Live: d.mon, ARI: &d.ari, Hub: d.hub, Warnings: d.qualify.Warnings,
 		Probe: d.probes.result, Metrics: d.metrics, Status: d.status, Access: d.accessAPI(),
 		OnShift: svc.OnShift, Computer: computerResult(d.computers), Maintenance: svc,
