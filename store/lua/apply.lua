@@ -58,6 +58,40 @@ local function add_source(rec, src)
   return true
 end
 
+-- safe matches what JSON carries unescaped (cjson escapes "/").
+local function safe(s)
+  return not string.find(s, '[^%w%.%-_ ]')
+end
+
+-- open_record is the JSON of a span opened at at: the record cjson would
+-- write (keys in another order), without cjson's cost when every string is
+-- plain (IDs, workstations and sources always are; causes are words).
+local function open_record(id, ws, at, cause, source)
+  if not (safe(cause) and safe(source)) then
+    return cjson.encode({id = id, ws = ws, start = at, cause = cause, sources = source})
+  end
+  return '{"id":"' .. id .. '","ws":"' .. ws .. '","start":' .. num(at) .. ',"cause":"' .. cause ..
+    '","sources":"' .. source .. '"}'
+end
+
+-- close_record returns the open span record raw closed at at (clamped to
+-- its start), its start and its end. A record written by cjson or
+-- encoding/json holds the key "start" once, at the top (a quote inside a
+-- string is escaped, and no nested object has a start), and an open one
+-- no "end": then the end is added to the text; anything else is decoded.
+local function close_record(raw, at)
+  local s = string.match(raw, '"start":(%d+)[,}]')
+  if s and string.sub(raw, -1) == '}' and not string.find(raw, '"end":', 1, true) then
+    local start = tonumber(s)
+    local stop = math.max(at, start)
+    return string.sub(raw, 1, -2) .. ',"end":' .. num(stop) .. '}', start, stop
+  end
+  local rec = cjson.decode(raw)
+  local stop = math.max(at, rec.start)
+  rec['end'] = stop
+  return cjson.encode(rec), rec.start, stop
+end
+
 -- index_span records a span's score in the desk's index and the global
 -- one, directly or through the outbox.
 local function index_span(index, outbox, id, sc)
@@ -110,20 +144,17 @@ for d = 0, ndesks - 1 do
             redis.call('HSET', spans, open, cjson.encode(rec))
           end
         else
-          local rec = {id = newID, ws = ws, start = at, cause = cause, sources = source}
           -- A span with this ID exists only if this down was applied before
           -- (beyond the dedup window): then it is not opened again.
-          if redis.call('HSETNX', spans, newID, cjson.encode(rec)) == 1 then
+          if redis.call('HSETNX', spans, newID, open_record(newID, ws, at, cause, source)) == 1 then
             index_span(index, outbox, newID, open_score(at))
             open = newID
           end
         end
       elseif open ~= '' then
-        local rec = cjson.decode(redis.call('HGET', spans, open))
-        local stop = math.max(at, rec.start)
-        rec['end'] = stop
-        redis.call('HSET', spans, open, cjson.encode(rec))
-        index_span(index, outbox, open, score(rec.start, stop))
+        local raw, start, stop = close_record(redis.call('HGET', spans, open), at)
+        redis.call('HSET', spans, open, raw)
+        index_span(index, outbox, open, score(start, stop))
         open = ''
       end
       last = a - 6
