@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -37,10 +38,6 @@ func (s *Store) Apply(ctx context.Context, ts []health.Transition) error {
 		}
 	}
 	runs := byDesk(ts)
-	desks := make([]any, len(runs))
-	for i, r := range runs {
-		desks[i] = r.ws
-	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -55,13 +52,21 @@ func (s *Store) Apply(ctx context.Context, ts []health.Transition) error {
 	direct := !s.cluster
 	calls := splitCalls(runs, direct)
 	evals := make([]*redis.Cmd, len(calls))
-	err := s.pipelined(ctx, func(p redis.Pipeliner) {
-		// Register the workstations before writing their keys, so that
-		// readers that enumerate workstations never miss one.
-		p.SAdd(ctx, s.key("desks"), desks...)
-		for i, c := range calls {
-			evals[i] = s.evalApply(ctx, p, c, direct)
-		}
+	err := s.lanes(len(calls), func(from, to int) error {
+		return s.pipelined(ctx, func(p redis.Pipeliner) {
+			// Register the workstations before writing their keys, so
+			// that readers that enumerate workstations never miss one.
+			var desks []any
+			for _, c := range calls[from:to] {
+				for _, r := range c {
+					desks = append(desks, r.ws)
+				}
+			}
+			p.SAdd(ctx, s.key("desks"), desks...)
+			for i := from; i < to; i++ {
+				evals[i] = s.evalApply(ctx, p, calls[i], direct)
+			}
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("store: apply %d transitions: %w", len(ts), err)
@@ -93,6 +98,42 @@ func (s *Store) Apply(ctx context.Context, ts []health.Transition) error {
 		return fmt.Errorf("store: apply %d transitions: %w", len(ts), err)
 	}
 	return nil
+}
+
+// applyLanes is how many pipelines (connections) a large Apply sends at
+// once, and minLaneCalls the fewest script calls worth a lane of their own:
+// Go builds one lane's commands and reads its replies while Redis runs
+// another's, rather than Redis waiting for Go and Go for Redis.
+const (
+	applyLanes   = 3
+	minLaneCalls = 4
+)
+
+// lanes cuts n script calls into consecutive parts, one lane each, and runs
+// send on each part at once. Each desk is in one call, so its transitions
+// keep their order. It returns a *FencedError if any lane had one (the
+// instance must stop writing), else the first error.
+func (s *Store) lanes(n int, send func(from, to int) error) error {
+	k := max(1, min(applyLanes, n/minLaneCalls))
+	if k == 1 {
+		return send(0, n)
+	}
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	for i := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = send(i*n/k, (i+1)*n/k)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if errors.Is(err, ErrFenced) {
+			return err
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // deskRun is a desk's transitions of a batch, in order.
@@ -137,15 +178,41 @@ func splitCalls(runs []deskRun, multi bool) [][]deskRun {
 	return calls
 }
 
-// evalApply queues one call of apply.lua for the desks of c.
+// evalApply queues one call of apply.lua for the desks of c. The strings
+// of a desk's keys are cut from one allocation, and those of the
+// transitions from one per call.
 func (s *Store) evalApply(ctx context.Context, p redis.Pipeliner, c []deskRun, direct bool) *redis.Cmd {
-	nkeys, nargs := 6*len(c), 3
+	nkeys, nargs, ntr := 6*len(c), 3, 0
 	for _, r := range c {
 		nargs += 3 + len(r.acks) + 6*len(r.trs)
+		ntr += len(r.trs)
 	}
 	if direct {
 		nkeys++
 	}
+	// Per transition: its fingerprint, at (ms) and the ID of a span it
+	// opens, as text, each marked by its end in buf.
+	buf := make([]byte, 0, ntr*96)
+	ends := make([]int, 0, 3*ntr)
+	for _, r := range c {
+		for _, t := range r.trs {
+			at := t.At.UnixMilli()
+			buf = strconv.AppendInt(buf, t.At.UnixNano(), 10)
+			buf = append(append(append(append(buf, ':'), t.From...), ':'), t.To...)
+			ends = append(ends, len(buf))
+			buf = strconv.AppendInt(buf, at, 10)
+			ends = append(ends, len(buf))
+			buf = appendSpanID(buf, r.ws, at)
+			ends = append(ends, len(buf))
+		}
+	}
+	text, k, from := string(buf), 0, 0
+	cut := func() string {
+		v := text[from:ends[k]]
+		from, k = ends[k], k+1
+		return v
+	}
+
 	keys := make([]string, 0, nkeys)
 	args := make([]any, 0, nargs)
 	flag := "0"
@@ -155,22 +222,48 @@ func (s *Store) evalApply(ctx context.Context, p redis.Pipeliner, c []deskRun, d
 	args = append(args, s.epoch.Load(), dedupWindow, flag)
 	for _, r := range c {
 		ws := r.ws
-		keys = append(keys, s.wsKey(ws, "state"), s.wsKey(ws, "applied"), s.wsKey(ws, "spans"),
-			s.wsKey(ws, "index"), s.wsKey(ws, "outbox"), s.deskFence(ws))
+		keys = s.appendDeskKeys(keys, ws)
 		args = append(args, ws, len(r.trs), len(r.acks)/2)
 		for _, a := range r.acks {
 			args = append(args, a)
 		}
 		for _, t := range r.trs {
-			at := t.At.UnixMilli()
-			fingerprint := strconv.FormatInt(t.At.UnixNano(), 10) + ":" + string(t.From) + ":" + string(t.To)
-			args = append(args, fingerprint, at, string(t.To), string(t.Cause), string(t.Source), spanID(ws, at, false))
+			args = append(args, cut(), cut(), string(t.To), string(t.Cause), string(t.Source), cut())
 		}
 	}
 	if direct {
 		keys = append(keys, s.key("spans"))
 	}
 	return scriptApply.EvalSha(ctx, p, keys, args...)
+}
+
+// deskKeyNames are the keys apply.lua takes of each desk, in its order.
+var deskKeyNames = [6]string{"state", "applied", "spans", "index", "outbox", "fence"}
+
+// appendDeskKeys appends the keys of ws that apply.lua takes, as wsKey and
+// deskFence name them.
+func (s *Store) appendDeskKeys(keys []string, ws string) []string {
+	base := s.wsKey(ws, "")
+	n := 0
+	for _, name := range deskKeyNames {
+		n += len(base) + len(name)
+	}
+	b := make([]byte, 0, n)
+	for _, name := range deskKeyNames {
+		b = append(append(b, base...), name...)
+	}
+	all := string(b)
+	for _, name := range deskKeyNames {
+		keys = append(keys, all[:len(base)+len(name)])
+		all = all[len(base)+len(name):]
+	}
+	return keys
+}
+
+// appendSpanID appends spanID(ws, startMs, false).
+func appendSpanID(b []byte, ws string, startMs int64) []byte {
+	b = append(append(b, ws...), '-')
+	return fromMs(startMs).AppendFormat(b, idTime)
 }
 
 func checkTransition(t health.Transition) error {
