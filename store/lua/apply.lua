@@ -25,23 +25,36 @@ if direct then
   direct = t == 'zset' or t == 'none'
 end
 
--- Every desk's fence first: a refused call applies nothing.
-if epoch ~= 0 then
-  local raise = {}
+-- keys_of lists the i-th key of every desk.
+local function keys_of(i)
+  local list = {}
   for d = 0, ndesks - 1 do
-    local key = KEYS[d * 6 + 6]
-    local held = tonumber(redis.call('GET', key) or '0')
-    if held > epoch then
-      error({err = 'FENCED ' .. num(held)})
+    list[d + 1] = KEYS[d * 6 + i]
+  end
+  return list
+end
+
+-- Every desk's fence first, in one MGET: a refused call applies nothing.
+if epoch ~= 0 then
+  local fences = keys_of(6)
+  local held = redis.call('MGET', unpack(fences))
+  local raise = {}
+  for d, h in ipairs(held) do
+    h = tonumber(h or '0')
+    if h > epoch then
+      error({err = 'FENCED ' .. num(h)})
     end
-    if held < epoch then
-      raise[#raise + 1] = key
+    if h < epoch then
+      raise[#raise + 1] = fences[d]
     end
   end
   for _, key in ipairs(raise) do
     redis.call('SET', key, num(epoch))
   end
 end
+
+-- An outbox is rarely left (see below): one EXISTS for all of them.
+local left = direct and redis.call('EXISTS', unpack(keys_of(5))) > 0
 
 -- add_source adds src to the record's comma-separated source set.
 local function add_source(rec, src)
@@ -116,7 +129,7 @@ for d = 0, ndesks - 1 do
     end
   end
   a = a + 2 * nack
-  if direct and redis.call('HLEN', outbox) > 0 then
+  if left and redis.call('HLEN', outbox) > 0 then
     -- Left by a call whose copy failed, by a crash before a copy, or by a
     -- manual span: copied here (ZADD LT: a stale score never undoes a newer).
     local kv = redis.call('HGETALL', outbox)
