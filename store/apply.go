@@ -18,9 +18,9 @@ import (
 const maxCallTransitions = 128
 
 // Apply applies transitions, each desk's in order, each atomically and
-// idempotently (see doc.go), in one pipeline: one script call per desk on
-// a Cluster, per group of desks up to maxCallTransitions on a single
-// master. On error the caller retries the whole batch: transitions already
+// idempotently (see doc.go), in one round trip on each of up to
+// applyLanes connections: one script call per desk on a Cluster, per group
+// of desks up to maxCallTransitions on a single master. On error the caller retries the whole batch: transitions already
 // applied are recognised and skipped, as long as the batch holds at most
 // MaxBatchPerDesk transitions of one desk.
 func (s *Store) Apply(ctx context.Context, ts []health.Transition) error {
@@ -112,7 +112,7 @@ const (
 // lanes cuts n script calls into consecutive parts, one lane each, and runs
 // send on each part at once. Each desk is in one call, so its transitions
 // keep their order. It returns a *FencedError if any lane had one (the
-// instance must stop writing), else the first error.
+// instance must stop writing), else the first lane's error.
 func (s *Store) lanes(n int, send func(from, to int) error) error {
 	k := max(1, min(applyLanes, n/minLaneCalls))
 	if k == 1 {
@@ -128,12 +128,16 @@ func (s *Store) lanes(n int, send func(from, to int) error) error {
 		}()
 	}
 	wg.Wait()
+	var first error
 	for _, err := range errs {
 		if errors.Is(err, ErrFenced) {
 			return err
 		}
+		if first == nil {
+			first = err
+		}
 	}
-	return errors.Join(errs...)
+	return first
 }
 
 // deskRun is a desk's transitions of a batch, in order.

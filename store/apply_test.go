@@ -14,9 +14,9 @@ import (
 	"deskwatch/store"
 )
 
-// TestApplyManyDesksInOrder applies one batch of 300 interleaved
-// transitions of 100 desks (several script calls, each desk's transitions
-// in order), then the same batch again.
+// TestApplyManyDesksInOrder applies one batch of 1,200 interleaved
+// transitions of 400 desks (ten script calls on two connections, each
+// desk's transitions in order), then the same batch again.
 func TestApplyManyDesksInOrder(t *testing.T) {
 	s, _ := newStore(t)
 	var batch []health.Transition
@@ -25,15 +25,15 @@ func TestApplyManyDesksInOrder(t *testing.T) {
 		func(ws string) health.Transition { return up(ws, time.Minute) },
 		func(ws string) health.Transition { return down(ws, 2*time.Minute, health.SourceSIP) },
 	} {
-		for d := range 100 {
+		for d := range 400 {
 			batch = append(batch, tr(fmt.Sprintf("d%03d", d)))
 		}
 	}
 	for range 2 {
 		apply(t, s, batch...)
 		got := spans(t, s, store.SpanQuery{})
-		if len(got) != 200 {
-			t.Fatalf("%d spans, want 200", len(got))
+		if len(got) != 800 {
+			t.Fatalf("%d spans, want 800", len(got))
 		}
 		for _, sp := range got {
 			closed := sp.Start.Equal(at(0)) && sp.End.Equal(at(time.Minute)) && sp.Sources[0] == health.SourceARI
