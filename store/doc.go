@@ -54,8 +54,13 @@
 //
 // # Transitions
 //
-// Apply runs one Lua script (EVALSHA, pipelined) per transition on the
-// workstation's keys. A transition to down opens a span at At unless one is
+// Apply runs one Lua script (EVALSHA, pipelined) per group of desks: on a
+// Cluster one desk per call (its keys share a slot), on a single master
+// whole desks up to 128 transitions per call; the calls go out on up to
+// three connections at once, each desk's in one call, in order. A call
+// checks (and raises) every desk's fence before it writes anything, reads a
+// desk's state before its first new transition and writes it after its
+// last. A transition to down opens a span at At unless one is
 // open (then its source joins the open span's sources); any other transition
 // closes the open span at At, clamped to the span's start. Every transition
 // sets the current state. The script first looks up the transition's
@@ -92,14 +97,18 @@
 // note with an escaped character, goes through encoding/json, which defines
 // the meaning. The stored format is unchanged.
 //
-// The global index P:spans cannot share a slot with the per-desk keys, so
-// the script records each index change in the desk's outbox and returns the
-// outbox; Apply then copies it to P:spans with ZADD LT (idempotent, and
-// monotonic, as a span's score only drops from the open level to its closed
-// one), and the desk's next script call removes the copied entries. The
-// outbox is returned even for a duplicate transition, so the retry of a batch
-// whose global update failed completes it; OpenSpans completes what a crash
-// left pending.
+// On a single master the script writes the global index P:spans itself,
+// with ZADD LT (idempotent, and monotonic, as a span's score only drops
+// from the open level to its closed one). In a Cluster P:spans cannot share
+// a slot with the per-desk keys, so the script records each index change in
+// the desk's outbox and returns the outbox; Apply then copies it to P:spans
+// with ZADD LT, and the desk's next script call removes the copied entries.
+// The outbox is returned even for a duplicate transition, so the retry of a
+// batch whose global update failed completes it; OpenSpans completes what a
+// crash left pending. On a single master an outbox is left only by a manual
+// span, a crash of an older version, or a global index that is not a sorted
+// set (the call then goes through the outboxes and the copy fails): the
+// desk's next call copies it to P:spans and deletes it.
 //
 // # Audit
 //
@@ -143,9 +152,9 @@
 //
 // With SetEpoch, every record write (Apply, OpenBlind, CloseBlind,
 // Heartbeat) carries the writer's lease epoch, and its script first checks
-// the fence key in the slot it writes: a higher stored epoch refuses the
-// whole command with a *FencedError (nothing applied), a lower one is
-// raised. A new leader calls RaiseFences on every desk and source before
+// the fence key in the slot it writes (Apply's: the fence of every desk of
+// the call): a higher stored epoch refuses the whole command with a
+// *FencedError (nothing applied), a lower one is raised. A new leader calls RaiseFences on every desk and source before
 // its first write, so a paused former leader is refused everywhere.
 //
 // PersistenceCheck reports whether the masters keep the data on disk.

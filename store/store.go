@@ -90,6 +90,10 @@ type Store struct {
 	// the workstation's next script call removes them from the outbox.
 	copied map[string][]string
 
+	// cluster: a script's keys must share a slot, so Apply calls its
+	// script per desk and copies the global index through the outboxes.
+	cluster bool
+
 	epoch  atomic.Int64  // fencing token the record writes carry (fence.go)
 	fenced atomic.Uint64 // writes refused by a fence
 }
@@ -100,11 +104,13 @@ func New(rdb redis.UniversalClient, prefix string, log zerolog.Logger) *Store {
 	if prefix != "" && !strings.HasSuffix(prefix, ":") {
 		prefix += ":"
 	}
+	_, cluster := rdb.(*redis.ClusterClient)
 	return &Store{
-		rdb:    rdb,
-		prefix: prefix,
-		log:    log,
-		copied: make(map[string][]string),
+		rdb:     rdb,
+		cluster: cluster,
+		prefix:  prefix,
+		log:     log,
+		copied:  make(map[string][]string),
 	}
 }
 

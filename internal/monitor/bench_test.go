@@ -32,28 +32,39 @@ func BenchmarkObservationToRedis(b *testing.B) {
 			if rate > 0 {
 				name = fmt.Sprintf("endpoints=%d/rate=%d", n, rate)
 			}
-			b.Run(name, func(b *testing.B) { benchPipeline(b, n, rate, false) })
+			b.Run(name, func(b *testing.B) { benchPipeline(b, n, rate, false, 0) })
 		}
 	}
 }
 
 // BenchmarkObservationToRedisSpooled is the same through the spool (every
-// write read back from disk before it goes to Redis).
+// write read back from disk before it goes to Redis), unfenced (a single
+// instance, epoch 0) and fenced (epoch 7, as an HA leader writes: every
+// script checks and raises the desk's fence).
 func BenchmarkObservationToRedisSpooled(b *testing.B) {
-	for _, rate := range []int{0, 20_000} {
-		name := "endpoints=10000/rate=max"
-		if rate > 0 {
-			name = fmt.Sprintf("endpoints=10000/rate=%d", rate)
+	for _, epoch := range []int64{0, 7} {
+		for _, rate := range []int{0, 20_000} {
+			name := "endpoints=10000/"
+			if epoch > 0 {
+				name += "fenced/"
+			}
+			if rate > 0 {
+				name += fmt.Sprintf("rate=%d", rate)
+			} else {
+				name += "rate=max"
+			}
+			b.Run(name, func(b *testing.B) { benchPipeline(b, 10_000, rate, true, epoch) })
 		}
-		b.Run(name, func(b *testing.B) { benchPipeline(b, 10_000, rate, true) })
 	}
 }
 
-func benchPipeline(b *testing.B, n, rate int, spooled bool) {
+func benchPipeline(b *testing.B, n, rate int, spooled bool, epoch int64) {
 	srv := redistest.StartServer(b)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 4})
 	defer rdb.Close()
+	countTrips(rdb)
 	st := store.New(rdb, "b:", zerolog.Nop())
+	st.SetEpoch(epoch)
 	ws := make([]health.Workstation, n)
 	eps := make([]string, n)
 	for i := range ws {
@@ -94,6 +105,7 @@ func benchPipeline(b *testing.B, n, rate int, spooled bool) {
 	wait(n)
 	lat = lat[:0]
 	kinds := [2]health.Kind{health.KindContactUnreachable, health.KindContactAvailable}
+	before := sampleCost(b, rdb)
 	b.ResetTimer()
 	start := time.Now()
 	perTick := rate / 1000
@@ -109,6 +121,7 @@ func benchPipeline(b *testing.B, n, rate int, spooled bool) {
 	wait(b.N)
 	el := time.Since(start)
 	b.StopTimer()
+	sampleCost(b, rdb).report(b, before, b.N)
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/el.Seconds(), "transitions/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")

@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,11 +99,17 @@ func appendField(b []byte, key, v string) []byte {
 	return append(b, '"')
 }
 
-// decodeOp reads an op back from its record.
+// decodeOp reads an op back from its record: as encoding/json does
+// (TestDecodeAsJSON), by hand for the records encode writes with plain
+// ASCII strings, since the writer decodes every write it reads back from
+// disk.
 func decodeOp(b []byte) (op, error) {
-	var r record
-	if err := json.Unmarshal(b, &r); err != nil {
-		return op{}, fmt.Errorf("decode write %q: %w", b, err)
+	r, ok := parsePlain(b)
+	if !ok {
+		r = record{}
+		if err := json.Unmarshal(b, &r); err != nil {
+			return op{}, fmt.Errorf("decode write %q: %w", b, err)
+		}
 	}
 	o := op{at: r.At}
 	switch r.Op {
@@ -122,3 +129,84 @@ func decodeOp(b []byte) (op, error) {
 	}
 	return o, nil
 }
+
+// parsePlain parses a record of the shape encode writes: "op" and "at"
+// first, then known keys each at most once, every string printable ASCII
+// without escapes. It reports false for anything else.
+func parsePlain(b []byte) (r record, ok bool) {
+	const head = `{"op":"`
+	if len(b) < len(head)+2 || string(b[:len(head)]) != head || b[len(b)-1] != '}' {
+		return r, false
+	}
+	s := string(b) // one allocation: the fields share it
+	i := len(head) - 1
+	next := func() (string, bool) { // a plain string at s[i:], then i past it
+		if i >= len(s) || s[i] != '"' {
+			return "", false
+		}
+		for j := i + 1; j < len(s); j++ {
+			switch c := s[j]; {
+			case c == '"':
+				v := s[i+1 : j]
+				i = j + 1
+				return v, true
+			case c < 0x20 || c >= 0x7f || c == '\\':
+				return "", false
+			}
+		}
+		return "", false
+	}
+	seen := [len(plainKeys)]bool{true} // "op" is the head
+	for k := 0; ; k++ {
+		if k > 0 {
+			key, ok := next()
+			if !ok || i >= len(s) || s[i] != ':' {
+				return r, false
+			}
+			i++
+			idx := slices.Index(plainKeys[:], key)
+			if idx < 0 || seen[idx] || (k == 1) != (key == "at") {
+				return r, false
+			}
+			seen[idx] = true
+			v, ok := next()
+			if !ok {
+				return r, false
+			}
+			switch key {
+			case "at":
+				if r.At.UnmarshalText([]byte(v)) != nil {
+					return r, false
+				}
+			case "ws":
+				r.WS = v
+			case "from":
+				r.From = health.State(v)
+			case "to":
+				r.To = health.State(v)
+			case "cause":
+				r.Cause = health.Cause(v)
+			case "source":
+				r.Source = v
+			default:
+				r.Detail = v
+			}
+		} else {
+			v, ok := next()
+			if !ok {
+				return r, false
+			}
+			r.Op = v
+		}
+		switch {
+		case i == len(s)-1:
+			return r, k > 0
+		case i < len(s) && s[i] == ',':
+			i++
+		default:
+			return r, false
+		}
+	}
+}
+
+var plainKeys = [...]string{"op", "at", "ws", "from", "to", "cause", "source", "detail"}

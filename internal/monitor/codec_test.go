@@ -42,3 +42,41 @@ func TestEncodeAsJSON(t *testing.T) {
 		}
 	}
 }
+
+// The hand-written decoding is encoding/json's wherever it takes a record,
+// and takes those encode writes with plain strings.
+func TestDecodeAsJSON(t *testing.T) {
+	at := time.Date(2026, 11, 27, 16, 5, 0, 212_345_678, time.UTC)
+	plain := op{kind: opTransition, at: at, tr: &health.Transition{Workstation: "op122-01", At: at, From: health.StateUp,
+		To: health.StateDown, Cause: health.CauseUnregistered, Source: health.SourceARI, Detail: "ContactStatusChange Removed"}}
+	if _, ok := parsePlain(plain.encode()); !ok {
+		t.Fatalf("plain record %s not taken", plain.encode())
+	}
+	for _, in := range []string{
+		string(plain.encode()),
+		string(op{kind: opHeartbeat, at: at}.encode()),
+		string(op{kind: opCloseBlind, blind: health.SourceSIP, at: at}.encode()),
+		`{"op":"transition","at":"2026-11-27T16:05:00.212345678+03:00","ws":"d","to":"up"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","ws":"a","ws":"b"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","ws":"a\"b"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","ws":"é"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","WS":"a"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","op":"heartbeat"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","other":"x"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z", "ws":"a"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","ws":"a",}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","ws":"a"`,
+		`{"op":"transition","ws":"a","at":"2026-11-27T16:05:00Z"}`,
+		`{"op":"transition","at":"yesterday"}`,
+		`{"op":"transition","at":"2026-11-27T16:05:00Z","ws":1}`,
+		`{"op":"heartbeat"}`,
+		`{"op":"heartbeat","at":"2026-11-27T16:05:00Z"}x`,
+	} {
+		got, ok := parsePlain([]byte(in))
+		var want record
+		err := json.Unmarshal([]byte(in), &want)
+		if ok && (err != nil || !reflect.DeepEqual(got, want)) {
+			t.Errorf("%s: parsed %+v, encoding/json %+v, %v", in, got, want, err)
+		}
+	}
+}
