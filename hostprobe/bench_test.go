@@ -138,6 +138,15 @@ func BenchmarkComputerProbeCPU(b *testing.B) {
 				close(out)
 				wg.Wait()
 				sent := s.Sent - s0.Sent
+				why := map[string]int{} // the last miss of each desk, by its word
+				for _, tg := range targets {
+					if r, ok := p.Result(tg.Desk); ok && !r.Alive {
+						why[r.Detail]++
+					}
+				}
+				if len(why) > 0 {
+					b.Logf("%s: desks whose last probe missed: %v; %d replies ignored", mode, why, s.Ignored)
+				}
 				b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "%core")
 				b.ReportMetric(float64(sent)/wall.Seconds(), "probes/s")
 				b.ReportMetric(float64(s.Misses-s0.Misses), "misses")

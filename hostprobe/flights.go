@@ -144,6 +144,9 @@ func (f *flights) ping(t *target, start time.Time) (outcome, bool) {
 	if f.echo[i] < 0 {
 		fd, err := openEcho(family)
 		if err == nil {
+			// Room for the replies of a whole batch, which arrive at once
+			// (the kernel caps it at net.core.rmem_max).
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
 			if err = f.pl.addReader(fd); err != nil {
 				unix.Close(fd)
 			}
