@@ -194,10 +194,9 @@ func (f *flights) complete(ev pollEvent) (outcome, bool) {
 		var errno unix.Errno
 		if ev.events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
 			n, err := unix.GetsockoptInt(fl.fd, unix.SOL_SOCKET, unix.SO_ERROR)
-			if err != nil {
-				errno = err.(unix.Errno)
-			} else {
-				errno = unix.Errno(n)
+			errno = unix.Errno(n)
+			if err != nil && !errors.As(err, &errno) {
+				errno = unix.EIO
 			}
 		}
 		o.alive, o.detail = connectResult(ev.events, errno)

@@ -75,8 +75,11 @@ func (pl *poller) loop(ctx context.Context, events chan<- []pollEvent) {
 		var batch []pollEvent
 		err := pl.rc.Read(func(fd uintptr) bool {
 			n, err := unix.EpollWait(int(fd), evs, 0)
+			for errors.Is(err, unix.EINTR) {
+				n, err = unix.EpollWait(int(fd), evs, 0)
+			}
 			if err != nil || n <= 0 {
-				return false // nothing ready (or EINTR): wait for the netpoller
+				return false // nothing ready: wait for the netpoller
 			}
 			at := pl.now()
 			for _, ev := range evs[:n] {

@@ -148,12 +148,25 @@ func TestTCPConnectTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := next(t, run(t, p), 10*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	obs := make(chan health.Observation)
+	stopped := make(chan error)
+	go func() { stopped <- p.Run(ctx, obs) }()
+	o := next(t, obs, 10*time.Second)
 	if o.Kind != health.KindComputerDown || o.Detail != "tcp connect timeout" {
 		t.Fatalf("%+v", o)
 	}
 	if r, _ := p.Result("d1"); r.Alive || r.Misses < 2 || r.Detail != "tcp connect timeout" {
 		t.Errorf("result %+v", r)
+	}
+	// Stopped with a probe in flight or not, Run leaves none behind.
+	cancel()
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.InFlight != 0 {
+		t.Errorf("stats after Run %+v", s)
 	}
 }
 

@@ -204,7 +204,10 @@ func (p *Prober) Run(ctx context.Context, out chan<- health.Observation) error {
 		return err
 	}
 	if fl != nil {
-		defer fl.close() // before wg.Wait: it ends the poller's loop
+		defer func() { // before wg.Wait: it ends the poller's loop
+			p.inFlight.Add(-int64(fl.count()))
+			fl.close()
+		}()
 	}
 	var q timeHeap[*target]
 	now := p.opts.Now()
