@@ -54,15 +54,13 @@ func echoRequest(b []byte, v6 bool, gen, nonce uint32) {
 
 // parseReply reads an echo reply as a datagram ICMP socket returns it (the
 // ICMP message, without the IP header) with its source.
-func parseReply(b []byte, from unix.Sockaddr) (echoReply, bool) {
-	var r echoReply
+func parseReply(b []byte, from netip.Addr) (echoReply, bool) {
+	r := echoReply{from: from}
 	want := byte(echoReply4)
-	switch sa := from.(type) {
-	case *unix.SockaddrInet4:
-		r.from = netip.AddrFrom4(sa.Addr)
-	case *unix.SockaddrInet6:
-		r.from, want = netip.AddrFrom16(sa.Addr), echoReply6
-	default:
+	switch {
+	case from.Is6():
+		want = echoReply6
+	case !from.Is4():
 		return r, false
 	}
 	if len(b) != echoLen || b[0] != want || b[1] != 0 {

@@ -195,8 +195,10 @@ func (f *flights) complete(ev pollEvent) (outcome, bool) {
 		if ev.events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
 			n, err := unix.GetsockoptInt(fl.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 			errno = unix.Errno(n)
-			if err != nil && !errors.As(err, &errno) {
-				errno = unix.EIO
+			if err != nil {
+				if errno, _ = err.(unix.Errno); errno == 0 {
+					errno = unix.EIO
+				}
 			}
 		}
 		o.alive, o.detail = connectResult(ev.events, errno)

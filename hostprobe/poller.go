@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,6 +26,9 @@ type poller struct {
 	file *os.File // epfd, registered with the runtime's netpoller
 	rc   syscall.RawConn
 	now  func() time.Time
+	// The loop's: where recvfrom puts a reply's source.
+	from    unix.RawSockaddrAny
+	fromLen uint32
 }
 
 // pollEvent is a socket found ready, or an echo reply read.
@@ -84,7 +89,7 @@ func (pl *poller) loop(ctx context.Context, events chan<- []pollEvent) {
 			at := pl.now()
 			for _, ev := range evs[:n] {
 				if ev.Pad == 0 {
-					batch = readReplies(int(ev.Fd), buf, at, batch)
+					batch = pl.readReplies(int(ev.Fd), buf, at, batch)
 					continue
 				}
 				batch = append(batch, pollEvent{fd: ev.Fd, gen: uint32(ev.Pad), events: ev.Events, at: at})
@@ -106,21 +111,37 @@ func (pl *poller) loop(ctx context.Context, events chan<- []pollEvent) {
 }
 
 // readReplies reads the ICMP socket fd until it is empty.
-func readReplies(fd int, buf []byte, at time.Time, batch []pollEvent) []pollEvent {
+func (pl *poller) readReplies(fd int, buf []byte, at time.Time, batch []pollEvent) []pollEvent {
 	for {
-		n, from, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT)
+		n, from, err := pl.recvfrom(fd, buf)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
 			return batch // EAGAIN: empty
 		}
-		if r, ok := parseReply(buf[:n], from); ok {
-			batch = append(batch, pollEvent{fd: int32(fd), at: at, reply: r})
-		} else {
-			batch = append(batch, pollEvent{fd: int32(fd), at: at, reply: echoReply{garbled: true}})
-		}
+		r, ok := parseReply(buf[:n], from)
+		r.garbled = !ok
+		batch = append(batch, pollEvent{fd: int32(fd), at: at, reply: r})
 	}
+}
+
+// recvfrom is unix.Recvfrom without its two allocations a datagram (the
+// address buffer and the Sockaddr): one reply per probe comes this way.
+func (pl *poller) recvfrom(fd int, buf []byte) (int, netip.Addr, error) {
+	pl.fromLen = unix.SizeofSockaddrAny
+	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(buf))), uintptr(len(buf)),
+		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&pl.from)), uintptr(unsafe.Pointer(&pl.fromLen)))
+	if e != 0 {
+		return 0, netip.Addr{}, e
+	}
+	switch pl.from.Addr.Family {
+	case unix.AF_INET:
+		return int(n), netip.AddrFrom4((*unix.RawSockaddrInet4)(unsafe.Pointer(&pl.from)).Addr), nil
+	case unix.AF_INET6:
+		return int(n), netip.AddrFrom16((*unix.RawSockaddrInet6)(unsafe.Pointer(&pl.from)).Addr), nil
+	}
+	return int(n), netip.Addr{}, nil
 }
 
 func (pl *poller) close() error { return pl.file.Close() }
