@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"deskwatch/health"
 	"deskwatch/internal/probegrid"
@@ -45,8 +47,10 @@ type Options struct {
 	// MaxInFlight bounds the probes waiting at once. Default 2048.
 	MaxInFlight int
 	Now         func() time.Time // default time.Now
-	// Dial makes TCP checks (default net.Dialer); Ping makes ICMP ones
-	// (default pro-bing, unprivileged). Tests and benchmarks replace them.
+	// Dial makes TCP checks and Ping ICMP ones of hosts given by name
+	// (default net.Dialer, and pro-bing unprivileged); hosts given as IP
+	// addresses go through the poller (poller.go) unless these are set.
+	// Tests and benchmarks replace them.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	Ping func(ctx context.Context, host string, timeout time.Duration) (time.Duration, error)
 }
@@ -64,20 +68,24 @@ type Result struct {
 type Stats struct {
 	Targets                        int
 	Sent, Answers, Misses, Skipped uint64
-	InFlight                       int64
+	// Ignored counts echo replies that matched no probe in flight: late
+	// (after the probe's timeout), foreign or garbled.
+	Ignored  uint64
+	InFlight int64
 }
 
 // Prober probes the computers. New, then Run once.
 type Prober struct {
 	opts    Options
+	batch   time.Duration // maxBatch, or a tenth of the shortest interval
 	targets []*target
 	byDesk  map[string]*target
 
 	mu      sync.Mutex // results
 	results map[string]Result
 
-	sent, answers, misses, skipped atomic.Uint64
-	inFlight                       atomic.Int64
+	sent, answers, misses, skipped, ignored atomic.Uint64
+	inFlight                                atomic.Int64
 }
 
 type target struct {
@@ -88,6 +96,9 @@ type target struct {
 	busy   bool
 	state  int8 // 0 unknown, 1 up, -1 down
 	streak int  // consecutive answers (>0) or misses (<0)
+	poll   bool // probed by the poller, at addr (sa)
+	addr   netip.Addr
+	sa     unix.Sockaddr
 }
 
 type outcome struct {
@@ -118,6 +129,7 @@ func New(opts Options, targets []Target) (*Prober, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	pollTCP, pollICMP := opts.Dial == nil, opts.Ping == nil
 	if opts.Dial == nil {
 		d := &net.Dialer{}
 		opts.Dial = d.DialContext
@@ -125,7 +137,7 @@ func New(opts Options, targets []Target) (*Prober, error) {
 	if opts.Ping == nil {
 		opts.Ping = ping
 	}
-	p := &Prober{opts: opts, byDesk: map[string]*target{}, results: map[string]Result{}}
+	p := &Prober{opts: opts, batch: maxBatch, byDesk: map[string]*target{}, results: map[string]Result{}}
 	for _, tg := range targets {
 		if tg.Interval == 0 {
 			tg.Interval = opts.Interval
@@ -151,17 +163,25 @@ func New(opts Options, targets []Target) (*Prober, error) {
 		case tg.Timeout <= 0 || tg.Timeout > tg.Interval:
 			return nil, fmt.Errorf("hostprobe: desk %s: timeout %s must be positive and at most the interval %s", tg.Desk, tg.Timeout, tg.Interval)
 		}
+		p.batch = min(p.batch, tg.Interval/10)
 		t := &target{Target: tg, phase: probegrid.Phase(tg.Desk, tg.Interval)}
+		if (tg.Check == CheckTCP && pollTCP) || (tg.Check == CheckICMP && pollICMP) {
+			t.addr, t.sa, t.poll = pollable(tg.Host, tg.Port)
+		}
 		p.targets = append(p.targets, t)
 		p.byDesk[tg.Desk] = t
 	}
 	return p, nil
 }
 
-// batch: probes due this close after a wake-up leave with it (early, never
-// late), so 1,000 probes a second cost ~50 wake-ups, not 1,000: each one
-// wakes the Go scheduler's threads, which cost more than the probes.
-const batch = 20 * time.Millisecond
+// maxBatch: probes due this close after a wake-up leave with it (early,
+// never late), and probes whose timeout passed this long ago at most end
+// with it (their misses dated at the deadline), so 1,000 probes a second
+// cost ~10 wake-ups, not 1,000: each wake-up from idle wakes the Go
+// scheduler's threads (sysmon polls for a millisecond after each), which
+// costs more than the probes (bench/README.md, issue 11). At most a tenth
+// of the shortest interval, so short intervals keep their grid.
+const maxBatch = 100 * time.Millisecond
 
 // Run probes until ctx ends, sending the verdicts to out, and returns after
 // every probe it started has ended.
@@ -173,23 +193,56 @@ func (p *Prober) Run(ctx context.Context, out chan<- health.Observation) error {
 	// grown once, for good); a new one starts only while all are busy.
 	jobs := make(chan *target)
 	workers := 0
-	var q schedule
+	var pending []health.Observation
+	take := func(o outcome) {
+		if ob, ok := p.record(o); ok {
+			pending = append(pending, ob)
+		}
+	}
+	fl, events, err := p.startPoller(ctx, &wg)
+	if err != nil {
+		return err
+	}
+	if fl != nil {
+		defer func() { // before wg.Wait: it ends the poller's loop
+			p.inFlight.Add(-int64(fl.count()))
+			fl.close()
+		}()
+	}
+	var q timeHeap[*target]
 	now := p.opts.Now()
 	for _, t := range p.targets {
 		t.due = probegrid.SlotAfter(now, t.phase, t.Interval)
 		heap.Push(&q, t)
 	}
-	var pending []health.Observation
+	expired := p.landed(take)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		now = p.opts.Now()
-		for len(q) > 0 && !q[0].due.After(now.Add(batch)) {
+		if fl != nil {
+			fl.expire(now, expired)
+		}
+		for len(q) > 0 && !q[0].due.After(now.Add(p.batch)) {
 			t := q[0]
 			t.due = probegrid.SlotAfter(later(now, t.due), t.phase, t.Interval)
 			heap.Fix(&q, 0)
 			if t.busy {
 				p.skipped.Add(1)
+				continue
+			}
+			if t.poll {
+				if p.inFlight.Load() >= int64(p.opts.MaxInFlight) {
+					p.skipped.Add(1)
+					continue
+				}
+				t.busy = true
+				p.sent.Add(1)
+				if o, failed := fl.start(t); failed {
+					take(o)
+				} else {
+					p.inFlight.Add(1)
+				}
 				continue
 			}
 			select {
@@ -210,21 +263,68 @@ func (p *Prober) Run(ctx context.Context, out chan<- health.Observation) error {
 		if len(pending) > 0 {
 			send, next = out, pending[0]
 		}
-		if len(q) > 0 {
-			timer.Reset(q[0].due.Sub(now))
+		if wake, ok := p.nextWake(q, fl); ok {
+			timer.Reset(wake.Sub(now))
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
 		case o := <-done:
-			if ob, ok := p.record(o); ok {
-				pending = append(pending, ob)
+			take(o)
+		case evs := <-events:
+			for _, ev := range evs {
+				if o, ok := fl.complete(ev); ok {
+					p.inFlight.Add(-1)
+					take(o)
+				}
 			}
+			p.ignored.Store(fl.ignored)
 		case send <- next:
 			pending = pending[1:]
 		}
 	}
+}
+
+// startPoller starts the poller's loop when a target needs it.
+func (p *Prober) startPoller(ctx context.Context, wg *sync.WaitGroup) (*flights, chan []pollEvent, error) {
+	need := false
+	for _, t := range p.targets {
+		need = need || t.poll
+	}
+	if !need {
+		return nil, nil, nil
+	}
+	fl, err := newFlights(p.opts.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	events := make(chan []pollEvent)
+	wg.Go(func() { fl.pl.loop(ctx, events) })
+	return fl, events, nil
+}
+
+// landed counts a probe that left the poller, then takes its outcome.
+func (p *Prober) landed(take func(outcome)) func(outcome) {
+	return func(o outcome) {
+		p.inFlight.Add(-1)
+		take(o)
+	}
+}
+
+// nextWake is when Run must wake: the next probe due, or the next deadline.
+func (p *Prober) nextWake(q timeHeap[*target], fl *flights) (time.Time, bool) {
+	var wake time.Time
+	ok := len(q) > 0
+	if ok {
+		wake = q[0].due
+	}
+	if fl != nil {
+		if d, in := fl.next(); in && (!ok || d.Add(p.batch).Before(wake)) {
+			wake, ok = d.Add(p.batch), true
+		}
+	}
+	return wake, ok
 }
 
 // work probes t, then each target handed to it, until ctx ends.
@@ -331,26 +431,5 @@ func (p *Prober) Result(desk string) (Result, bool) {
 // Stats are the prober's counters.
 func (p *Prober) Stats() Stats {
 	return Stats{Targets: len(p.targets), Sent: p.sent.Load(), Answers: p.answers.Load(), Misses: p.misses.Load(),
-		Skipped: p.skipped.Load(), InFlight: p.inFlight.Load()}
-}
-
-// schedule is a min-heap of targets by due time.
-type schedule []*target
-
-func (q schedule) Len() int           { return len(q) }
-func (q schedule) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
-func (q schedule) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-func (q *schedule) Push(x any) {
-	t := x.(*target)
-	t.index = len(*q)
-	*q = append(*q, t)
-}
-func (q *schedule) Pop() any {
-	old := *q
-	t := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return t
+		Skipped: p.skipped.Load(), Ignored: p.ignored.Load(), InFlight: p.inFlight.Load()}
 }

@@ -182,7 +182,7 @@ func TestICMPLoopback(t *testing.T) {
 
 const pingRange = "/proc/sys/net/ipv4/ping_group_range"
 
-func allowICMP(t *testing.T) {
+func allowICMP(t testing.TB) {
 	t.Helper()
 	if ICMPAllowed() == nil {
 		return

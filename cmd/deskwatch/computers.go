@@ -48,5 +48,6 @@ func (c computerMetrics) Metrics() []metrics.Metric {
 		n("deskwatch_computer_answers_total", "Computer probes answered.", s.Answers),
 		n("deskwatch_computer_misses_total", "Computer probes not answered (timeout, refused, error).", s.Misses),
 		n("deskwatch_computer_skipped_total", "Computer probe slots skipped (the previous probe still waiting).", s.Skipped),
+		n("deskwatch_computer_replies_ignored_total", "ICMP echo replies that matched no probe waiting (late, foreign or garbled).", s.Ignored),
 	}
 }
