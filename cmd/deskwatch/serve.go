@@ -162,9 +162,6 @@ func (d *Daemon) build() error {
 	if d.computers, err = newComputers(cfg, d.logger("hostprobe")); err != nil {
 		return fmt.Errorf("computers: %w", err)
 	}
-	if d.computers, err = newComputers(cfg, d.logger("hostprobe")); err != nil {
-		return fmt.Errorf("computers: %w", err)
-	}
 	// Contacts Asterisk binds reach the probes through the monitor's loop.
 	var ms monitor.Store = d.st
 	if cfg.HA.Enabled {
