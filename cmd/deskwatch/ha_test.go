@@ -318,3 +318,35 @@ func TestHAAlertsOnceFromTheLeader(t *testing.T) {
 		t.Fatalf("the leader's deliveries: %v, want 2", m)
 	}
 }
+
+// A standby's own blindness while the leader watched (here: its start,
+// until its first snapshot) is not recorded when it later takes over: the
+// leader's heartbeat, which says its record is complete up to then, passes
+// it within two leases, and the takeover replays only what the standby was
+// blind to after the leader's last heartbeat.
+func TestHAStandbyStartNotBlindAfterTakeover(t *testing.T) {
+	h := haHarness(t)
+	a, b := h.startPair()
+	b.stop()
+	started := time.Now()
+	b = h.startInstance("b", "dw-b")
+	b.waitFor("b sees the desks up", func() bool { return b.deskState(haPhones[0]) == "up" })
+	seen := time.Now()
+	st := h.haStore()
+	deadline := time.Now().Add(2 * haLease)
+	for {
+		hb, err := st.LastHeartbeat(context.Background())
+		if err == nil && hb.After(seen) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the leader's heartbeat (%v, %v) did not pass the standby's start (%v) within two leases", hb, err, seen)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.crash()
+	b.waitRole(true, 10*time.Second)
+	if bl, err := st.Blind(context.Background(), started, time.Time{}); err != nil || len(bl) != 0 {
+		t.Fatalf("blind intervals %v, %v: a watched while b started", bl, err)
+	}
+}
