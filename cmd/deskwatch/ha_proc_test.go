@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -24,14 +25,15 @@ import (
 type truthScript struct {
 	h     *harness
 	rows  []spanRow
-	open  map[string]int // phone -> index in rows of its open span
-	last  time.Time      // the last event's time: each next one is later
+	open  map[string]int       // phone -> index in rows of its open span
+	moved map[string]time.Time // phone -> the time of its last event
+	last  time.Time            // the last event's time: each next one is later
 	rng   *rand.Rand
 	moves int
 }
 
 func newTruthScript(h *harness, rng *rand.Rand) *truthScript {
-	return &truthScript{h: h, open: map[string]int{}, rng: rng}
+	return &truthScript{h: h, open: map[string]int{}, moved: map[string]time.Time{}, rng: rng}
 }
 
 // tick pins pbxsim's clock to now, strictly after the last event (ms).
@@ -48,8 +50,10 @@ func (s *truthScript) tick() time.Time {
 // un-registered one (its span closes), at the next tick.
 func (s *truthScript) toggle(p string) {
 	s.h.t.Helper()
-	at := ts(s.tick())
+	t := s.tick()
+	at := ts(t)
 	s.moves++
+	s.moved[p] = t
 	if j, ok := s.open[p]; ok {
 		if err := s.h.pbx.Register(p, "sip:"+p+"@127.0.0.1:5101"); err != nil {
 			s.h.t.Fatal(err)
@@ -71,6 +75,27 @@ func (s *truthScript) toggles(n int) {
 	for range n {
 		s.toggle(s.h.phones[s.rng.IntN(len(s.h.phones))])
 	}
+}
+
+// seenBy reports whether the instance's view has every phone as the
+// script left it, decided no earlier than its last event: it got every
+// event (or started after it).
+func (s *truthScript) seenBy(p *proc) bool {
+	var r struct{ Workstations []deskState }
+	if json.Unmarshal([]byte(p.fetch("/api/v1/workstations")), &r) != nil {
+		return false
+	}
+	for _, d := range r.Workstations {
+		_, down := s.open[d.ID]
+		since, _ := time.Parse(time.RFC3339Nano, d.Since)
+		if want := map[bool]string{true: "down", false: "up"}[down]; d.State != want {
+			return false
+		}
+		if at, ok := s.moved[d.ID]; ok && since.Before(at) { // later: a restart's snapshot
+			return false
+		}
+	}
+	return len(r.Workstations) == len(s.h.phones)
 }
 
 func (s *truthScript) truth() []spanRow { return sortRows(slices.Clone(s.rows)) }

@@ -10,7 +10,8 @@ package main
 // harness's real redis-server. Each child has its own config file (the
 // harness's, through haConfigText: its own ari.app and state_dir, ha with
 // lease 1 s), its own API port (read from its "API listening" log line) and
-// its stderr in a log file whose tail is printed when the test fails.
+// its stderr in a log file whose tail is printed when the test fails (and
+// which is kept in $DESKWATCH_PROC_LOGS, if set).
 // Children are killed in t.Cleanup. Everything waits on conditions (the
 // child's /healthz and /metrics, Redis) with deadlines, never on sleeps.
 
@@ -97,7 +98,11 @@ func (h *harness) startProc(name, app string) *proc {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	p := &proc{h: h, name: name, cfgPath: filepath.Join(h.stateDir, name+".yaml"), logPath: filepath.Join(h.stateDir, name+".log")}
+	logDir := h.stateDir
+	if d := os.Getenv("DESKWATCH_PROC_LOGS"); d != "" { // kept after the test
+		logDir = d
+	}
+	p := &proc{h: h, name: name, cfgPath: filepath.Join(h.stateDir, name+".yaml"), logPath: filepath.Join(logDir, h.t.Name()+"-"+name+".log")}
 	if err := os.WriteFile(p.cfgPath, []byte(text), 0o600); err != nil {
 		h.t.Fatal(err)
 	}
