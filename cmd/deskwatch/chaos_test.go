@@ -84,6 +84,11 @@ func TestHAChaos(t *testing.T) {
 		counts[f]++
 		at := time.Now()
 		c.s.toggles(rng.IntN(3)) // just before: maybe not yet written when the fault hits
+		if rng.IntN(3) == 0 {
+			p := chaosPhones[rng.IntN(len(chaosPhones))]
+			c.s.toggle(p) // a flap: two transitions a millisecond apart
+			c.s.toggle(p)
+		}
 		c.inject(f)
 		c.settle()
 		c.s.toggles(1 + rng.IntN(3)) // the leader after the fault records too
@@ -194,7 +199,13 @@ func (c *chaosRun) spread(d time.Duration) func() int {
 func (c *chaosRun) delivered() {
 	c.h.t.Helper()
 	for _, p := range c.procs {
-		p.waitFor("every event delivered", 10*time.Second, func() bool { return c.s.seenBy(p) })
+		deadline := time.Now().Add(10 * time.Second)
+		for diff := c.s.unseenBy(p); diff != ""; diff = c.s.unseenBy(p) {
+			if time.Now().After(deadline) {
+				c.h.t.Fatalf("%s did not get every event within 10 s: %s", p.name, diff)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
 

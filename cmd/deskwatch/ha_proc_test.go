@@ -77,25 +77,23 @@ func (s *truthScript) toggles(n int) {
 	}
 }
 
-// seenBy reports whether the instance's view has every phone as the
-// script left it, decided no earlier than its last event: it got every
-// event (or started after it).
-func (s *truthScript) seenBy(p *proc) bool {
+// unseenBy is "" when the instance's view has every phone as the script
+// left it, decided no earlier than its last event (it got every event, or
+// started after it); else the first difference.
+func (s *truthScript) unseenBy(p *proc) string {
 	var r struct{ Workstations []deskState }
-	if json.Unmarshal([]byte(p.fetch("/api/v1/workstations")), &r) != nil {
-		return false
+	if err := json.Unmarshal([]byte(p.fetch("/api/v1/workstations")), &r); err != nil || len(r.Workstations) != len(s.h.phones) {
+		return fmt.Sprintf("workstations: %v", err)
 	}
 	for _, d := range r.Workstations {
 		_, down := s.open[d.ID]
+		want := map[bool]string{true: "down", false: "up"}[down]
 		since, _ := time.Parse(time.RFC3339Nano, d.Since)
-		if want := map[bool]string{true: "down", false: "up"}[down]; d.State != want {
-			return false
-		}
-		if at, ok := s.moved[d.ID]; ok && since.Before(at) { // later: a restart's snapshot
-			return false
+		if at, ok := s.moved[d.ID]; d.State != want || ok && since.Before(at) { // later: a restart's snapshot
+			return fmt.Sprintf("%s is %s since %s, want %s since %s at the earliest", d.ID, d.State, d.Since, want, ts(at))
 		}
 	}
-	return len(r.Workstations) == len(s.h.phones)
+	return ""
 }
 
 func (s *truthScript) truth() []spanRow { return sortRows(slices.Clone(s.rows)) }
