@@ -110,7 +110,12 @@ func (h *harness) waitTruth(st *store.Store, s *truthScript, within time.Duratio
 			return
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("after %s the record differs from the script's truth:\n%s", within, diffRows(got, want))
+			// Read per desk too: a span missing from the global index only
+			// shows there.
+			perDesk, err := st.Spans(context.Background(), store.SpanQuery{Workstations: h.phones})
+			states, err2 := st.CurrentStates(context.Background())
+			h.t.Fatalf("after %s the record differs from the script's truth:\n%s\nper desk: %d spans (%v); states %+v (%v)",
+				within, diffRows(got, want), len(perDesk), err, states, err2)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
