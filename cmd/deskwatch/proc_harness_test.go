@@ -84,7 +84,8 @@ type proc struct {
 	name    string
 	cfgPath string
 	logPath string
-	api     string // "http://host:port" of the running child
+	api     string    // "http://host:port" of the running child
+	started time.Time // when the running child was started
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the child has exited and its log is written
@@ -141,6 +142,7 @@ func (p *proc) launch() string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(deskwatchBinary(t), "serve", "-config", p.cfgPath)
+	p.started = time.Now()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
