@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"deskwatch/store"
 )
 
@@ -309,4 +311,32 @@ func TestHAPromotionWaitsForPendingDecisions(t *testing.T) {
 	want := []spanRow{{p, ts(t1), ts(t2), "unregistered"}, {p, ts(t3), "", "unregistered"}}
 	st := h.haStore()
 	b.waitFor("the three changes in order", func() bool { return slices.Equal(h.storedSpans(st), want) })
+}
+
+// A span whose global index entry the leader could not add (Redis died
+// between the desk's script and the index update, and the leader's retry
+// came back fenced) is listed once the standby takes over: the new leader
+// completes the index updates the old one left pending, as a start does.
+func TestHAPromotionCompletesPendingIndex(t *testing.T) {
+	h := haHarness(t)
+	a, b := h.startPair()
+	b.waitFor("b sees the desks up", func() bool { return b.deskState(haPhones[1]) == "up" })
+	t1 := h.at(time.Now())
+	h.pbx.Unregister(haPhones[1])
+	st := h.haStore()
+	want := []spanRow{{haPhones[1], ts(t1), "", "unregistered"}}
+	a.waitFor("the span", func() bool { return slices.Equal(h.storedSpans(st), want) })
+	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr()})
+	defer rdb.Close()
+	ids, err := rdb.ZRange(context.Background(), "dwtest:spans", 0, -1).Result()
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("global index %v, %v", ids, err)
+	}
+	rdb.ZRem(context.Background(), "dwtest:spans", ids[0]) // the update that did not happen
+	if got := h.storedSpans(st); len(got) != 0 {
+		t.Fatalf("spans %v without their index entry", got)
+	}
+	a.crash()
+	b.waitRole(true, 10*time.Second)
+	b.waitFor("the span listed again", func() bool { return slices.Equal(h.storedSpans(st), want) })
 }

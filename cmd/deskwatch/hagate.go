@@ -159,6 +159,12 @@ func (g *gate) demote() {
 func (g *gate) promote(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	// The old leader may have left global-index updates pending (Redis
+	// died between a desk's script and the index, and its retry came back
+	// fenced): complete them, as a start does.
+	if _, err := g.st.OpenSpans(ctx); err != nil {
+		return err
+	}
 	if err := g.replay(ctx); err != nil {
 		return err
 	}
