@@ -186,12 +186,14 @@ func (n *Notifier) Send(ev Event) {
 
 // Run delivers until ctx ends (events still queued are then abandoned and
 // logged) or, if events is not nil, until events is closed and every queue
-// has drained. Events read from events are passed to Send. Run may be
-// called once.
+// has drained. Events read from events are passed to Send. Run may run
+// again once it has returned (an ha instance leading a second time), never
+// twice at once.
 func (n *Notifier) Run(ctx context.Context, events <-chan Event) error {
 	if !n.running.CompareAndSwap(false, true) {
 		return errors.New("alerts: Notifier.Run called twice")
 	}
+	defer n.running.Store(false)
 	drain := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, ch := range n.order {

@@ -80,3 +80,50 @@ func TestRunnerEndToEnd(t *testing.T) {
 		t.Fatal("Run did not stop on ctx")
 	}
 }
+
+// A runner run again after its first run ended (an ha instance leading a
+// second time) delivers again: its notifier runs in each tenure.
+func TestRunnerSecondTenureDelivers(t *testing.T) {
+	var mu sync.Mutex
+	var got []Event
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev Event
+		_ = json.NewDecoder(r.Body).Decode(&ev)
+		mu.Lock()
+		got = append(got, ev)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	n, err := NewNotifier(hookConfig(srv.URL, 0, 0), zerolog.Nop(), fastOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := []Rule{{Name: "short", Kind: KindHotlineShort, Hotline: "122", MinUp: 1, For: 10 * time.Millisecond, Channels: []string{"hook"}}}
+	var wmu sync.Mutex
+	state := StateUp
+	input := func() Input {
+		wmu.Lock()
+		defer wmu.Unlock()
+		return Input{Desks: []Desk{{ID: "op122-01", Name: "АРМ 1", Hotlines: []string{"122"}, State: state, Since: time.Now().Add(-time.Hour)}}}
+	}
+	r := NewRunner(NewEvaluator(rules, irkutsk), n, input, 5*time.Millisecond, zerolog.Nop())
+	for tenure := 1; tenure <= 2; tenure++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan error, 1)
+		go func() { stopped <- r.Run(ctx) }()
+		if tenure == 2 {
+			wmu.Lock()
+			state = StateDown
+			wmu.Unlock()
+			waitFor(t, "firing in the second tenure", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(got) == 1 && got[0].Kind == EventFiring
+			})
+		}
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Fatalf("tenure %d: %v", tenure, err)
+		}
+	}
+}

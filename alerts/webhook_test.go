@@ -261,7 +261,8 @@ func TestFullQueueDropsWithoutBlocking(t *testing.T) {
 	waitFor(t, "queued delivery", func() bool { return stats(n, "hook").Delivered == 2 })
 }
 
-// Run with an events channel drains the queues when the channel closes.
+// Run with an events channel drains the queues when the channel closes,
+// and runs again after it returned.
 func TestRunDrainsWhenEventsClose(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls.Add(1) }))
@@ -281,7 +282,11 @@ func TestRunDrainsWhenEventsClose(t *testing.T) {
 	if calls.Load() != 2 || stats(n, "hook").Delivered != 2 {
 		t.Fatalf("calls %d, stats %+v", calls.Load(), stats(n, "hook"))
 	}
-	if err := n.Run(context.Background(), nil); err == nil {
-		t.Fatal("second Run accepted")
+	// Run again once it has returned (an ha instance's second tenure).
+	again := make(chan Event, 1)
+	again <- fire
+	close(again)
+	if err := n.Run(context.Background(), again); err != nil || stats(n, "hook").Delivered != 3 {
+		t.Fatalf("second Run: %v, stats %+v", err, stats(n, "hook"))
 	}
 }

@@ -29,15 +29,24 @@ type haInstance struct {
 }
 
 func (h *harness) haConfig(instance, app string) (*config.Config, error) {
+	text, err := h.haConfigText(instance, app)
+	if err != nil {
+		return nil, err
+	}
+	return config.Parse([]byte(text))
+}
+
+// haConfigText is the configuration of one instance: the harness's, with
+// its own ari.app and state_dir and the ha section.
+func (h *harness) haConfigText(instance, app string) (string, error) {
 	text := strings.Replace(h.configText(), "app: deskwatch-test", "app: "+app, 1)
 	// Each instance spools on its own host: its own state_dir.
 	dir := filepath.Join(h.stateDir, instance)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return "", err
 	}
 	text = strings.Replace(text, "state_dir: "+h.stateDir+"\n", "state_dir: "+dir+"\n", 1)
-	text += "ha: {enabled: true, instance: " + instance + ", lease: " + haLease.String() + "}\n"
-	return config.Parse([]byte(text))
+	return text + "ha: {enabled: true, instance: " + instance + ", lease: " + haLease.String() + "}\n", nil
 }
 
 func (h *harness) startInstance(instance, app string) *haInstance {

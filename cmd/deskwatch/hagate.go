@@ -31,6 +31,9 @@ type gate struct {
 	sighted map[health.Source]time.Time // sources this instance watches now, since when (its own evidence)
 	dropped time.Time                   // the latest held decision let go for memory (maxHeld)
 	fenced  func()                      // called (in the writer's goroutine) when a write was fenced
+	// handed is each desk's latest transition the monitor has handed to
+	// the gate: a view decided later has its transition still on the way.
+	handed map[string]time.Time
 
 	paused  atomic.Pointer[chan struct{}] // test hook: writes wait while set
 	crashed atomic.Bool                   // test hook: nothing is written any more
@@ -91,6 +94,12 @@ func (g *gate) do(ctx context.Context, o heldOp, write func() error) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.see(o)
+	for _, t := range o.trs {
+		if g.handed == nil {
+			g.handed = map[string]time.Time{}
+		}
+		g.handed[t.Workstation] = t.At
+	}
 	if !g.leading {
 		g.hold(ctx, o)
 		return nil
@@ -180,6 +189,12 @@ func (g *gate) demote() {
 func (g *gate) promote(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	// The old leader may have left global-index updates pending (Redis
+	// died between a desk's script and the index, and its retry came back
+	// fenced): complete them, as a start does.
+	if _, err := g.st.OpenSpans(ctx); err != nil {
+		return err
+	}
 	if err := g.replay(ctx); err != nil {
 		return err
 	}
@@ -299,7 +314,11 @@ func (g *gate) closeWatched(ctx context.Context) error {
 
 // reconcile makes each desk's stored state the monitor's decided view,
 // at the view's time (never before the desk's last stored transition):
-// decisions the held window no longer had.
+// decisions the held window no longer had. A view decided after the last
+// transition the monitor handed over is left alone: its transitions are
+// still on their way from the monitor's writer and follow in order, and
+// writing the view ahead of them would make them apply out of order (a
+// view with none handed was restored from the store, which has it).
 func (g *gate) reconcile(ctx context.Context) error {
 	states, err := g.st.CurrentStates(ctx)
 	if err != nil {
@@ -311,6 +330,9 @@ func (g *gate) reconcile(ctx context.Context) error {
 		open := ok && cur.Span != ""
 		if v.Since.IsZero() {
 			continue // never decided
+		}
+		if v.Since.After(g.handed[v.ID]) {
+			continue // on its way (or restored from the store, which has it)
 		}
 		if v.Decided == health.StateDown && !open || v.Decided == health.StateUp && open {
 			from := cur.State

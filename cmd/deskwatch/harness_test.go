@@ -54,8 +54,13 @@ const testARIPassword = "s3cret-ari"
 
 func newHarness(t *testing.T, phones ...string) *harness {
 	t.Helper()
-	h := &harness{t: t, phones: phones, token: "test-token-supervisor", stateDir: t.TempDir()}
-	h.redis = redistest.StartServer(t)
+	return newHarnessOn(t, redistest.StartServer(t), phones...)
+}
+
+// newHarnessOn is newHarness on a given redis-server.
+func newHarnessOn(t *testing.T, srv *redistest.Server, phones ...string) *harness {
+	t.Helper()
+	h := &harness{t: t, phones: phones, token: "test-token-supervisor", stateDir: t.TempDir(), redis: srv}
 	h.pbx = pbxsim.New(pbxsim.Options{Username: "deskwatch", Password: testARIPassword, Endpoints: phones, Clock: h.now, Logger: zerolog.Nop()})
 	if err := h.pbx.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -164,13 +164,18 @@ func (d *Daemon) build() error {
 	}
 	// Contacts Asterisk binds reach the probes through the monitor's loop.
 	var ms monitor.Store = d.st
+	var heartbeat time.Duration // the monitor's default
 	if cfg.HA.Enabled {
 		if ms, err = d.buildHA(wss); err != nil {
 			return err
 		}
+		// The leader's heartbeat says its record is complete up to then: a
+		// standby taking over records its own blindness only after it, so
+		// it comes as often as the renewals (DESIGN.md, 27).
+		heartbeat = cfg.HA.Lease / 3
 	}
 	d.mon = monitor.New(monitor.Options{Workstations: wss, Store: ms, Logger: d.logger("monitor"), OnTransitions: d.hub.Publish, OnBlindChange: d.hub.PublishAll, OnContact: d.probes.contact,
-		SpoolDir: cfg.SpoolDir(), SpoolMaxBytes: int64(cfg.Spool.MaxBytes), MaxSkew: cfg.ARI.MaxSkew})
+		SpoolDir: cfg.SpoolDir(), SpoolMaxBytes: int64(cfg.Spool.MaxBytes), MaxSkew: cfg.ARI.MaxSkew, Heartbeat: heartbeat})
 	d.qualify = qualify.New(qualify.Options{Reader: &d.ari, Endpoints: endpointDesks(wss), Probed: d.probes.probed,
 		Ready: d.ari.ready, Logger: d.logger("qualify")})
 	if d.journal, err = newJournal(cfg, d.rdb, d.st, d.logger("journal")); err != nil {

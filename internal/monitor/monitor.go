@@ -407,6 +407,9 @@ func (m *Monitor) restore(ctx context.Context, start time.Time) error {
 		m.tracker.Restore(id, health.StateDown, s.Cause, s.Start)
 	}
 	for id, t := range spooled {
+		if s, ok := spans[id]; ok && s.Start.After(t.At) {
+			continue // overtaken: another instance (ha) recorded a later span
+		}
 		m.tracker.Restore(id, t.To, t.Cause, t.At)
 	}
 	m.mu.Unlock()

@@ -356,3 +356,43 @@ func firstDiff(a, b []string) string {
 	}
 	return fmt.Sprintf("lengths %d, %d", len(a), len(b))
 }
+
+// ha: a killed instance restarts with a decision in its spool that another
+// instance has since overtaken in Redis (the desk went down again later).
+// The restored desk keeps the store's later span start, not the spool's
+// older time.
+func TestSpoolOvertakenByTheStoreRestoresTheStore(t *testing.T) {
+	r := newRig(t)
+	dir := t.TempDir()
+	m, _, stop := r.start(func(o *monitor.Options) { o.SpoolDir = dir })
+	r.redis.Stop()
+	t1 := r.clock.Add(10 * time.Second)
+	m.Input() <- contact("PJSIP/d1", t1, health.KindContactRemoved)
+	eventually(t, "down, not written", func() bool { s := m.Stats(); return s.Transitions == 1 && s.Queued > 0 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	r.redis.Restart()
+	// The other instance recorded the desk back up, then down again.
+	t2, t3 := t1.Add(time.Second), t1.Add(2*time.Second)
+	for _, tr := range []health.Transition{
+		{Workstation: "d1", At: t1, From: health.StateUnknown, To: health.StateDown, Cause: health.CauseUnregistered, Source: health.SourceARI},
+		{Workstation: "d1", At: t2, From: health.StateDown, To: health.StateUp, Source: health.SourceARI},
+		{Workstation: "d1", At: t3, From: health.StateUp, To: health.StateDown, Cause: health.CauseUnregistered, Source: health.SourceARI},
+	} {
+		if err := r.st.Apply(context.Background(), []health.Transition{tr}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.clock = t3.Add(time.Minute)
+	m, _, _ = r.start(func(o *monitor.Options) { o.SpoolDir = dir })
+	m.Input() <- health.Observation{Source: health.SourceARI, Kind: health.KindSighted, At: r.clock}
+	eventually(t, "replayed and sighted", func() bool {
+		s := m.Stats()
+		v, _ := m.View("d1")
+		return s.StoreOK && s.Queued == 0 && v.State != health.StateUnknown
+	})
+	if v, _ := m.View("d1"); v.Decided != health.StateDown || !v.Since.Equal(t3) {
+		t.Fatalf("view after restart: %s since %v, want down since %v (the store's)", v.Decided, v.Since, t3)
+	}
+}

@@ -29,9 +29,10 @@ const (
 	startTries   = 3
 )
 
-// Server is a redis-server process on a fixed loopback port. Stop and
-// Restart simulate an outage: the server comes back on the same address
-// (with an empty data set, as nothing is persisted).
+// Server is a redis-server process on a fixed loopback port. Stop (kill -9)
+// and Restart simulate an outage: the server comes back on the same address
+// and in the same directory, with an empty data set unless it was started
+// by StartPersistent.
 type Server struct {
 	tb    testing.TB
 	path  string
@@ -80,6 +81,15 @@ func StartCluster(tb testing.TB) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// StartPersistent is StartServer with every write appended to the AOF
+// and fsynced before the reply (appendonly yes, appendfsync always), so
+// that after Stop (kill -9) and Restart the server holds every write it
+// acknowledged, as a production server configured to keep the record does.
+func StartPersistent(tb testing.TB, extra ...string) *Server {
+	tb.Helper()
+	return startServer(tb, append([]string{"--appendonly", "yes", "--appendfsync", "always"}, extra...)...)
 }
 
 func startServer(tb testing.TB, extra ...string) *Server {

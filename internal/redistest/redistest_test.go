@@ -30,6 +30,25 @@ func TestStartStopRestart(t *testing.T) {
 	}
 }
 
+// A persistent server keeps what it acknowledged across kill -9 and a
+// restart; a plain one comes back empty.
+func TestPersistentKeepsWritesAcrossKill(t *testing.T) {
+	for _, tc := range []struct {
+		srv  *Server
+		want string
+	}{{StartPersistent(t), "kept"}, {StartServer(t), ""}} {
+		if _, err := command(tc.srv.Addr(), "SET", "k", "kept"); err != nil {
+			t.Fatal(err)
+		}
+		tc.srv.Stop()
+		tc.srv.Restart()
+		got, err := command(tc.srv.Addr(), "GET", "k")
+		if got != tc.want {
+			t.Errorf("GET k after kill -9 and restart: %q, %v; want %q", got, err, tc.want)
+		}
+	}
+}
+
 // fatalTB records Fatalf and stops the goroutine, like testing.T does.
 type fatalTB struct {
 	testing.TB
