@@ -259,7 +259,7 @@ func (n *haNode) Metrics() []metrics.Metric {
 		peers = len(*p)
 	}
 	lab := func(m metrics.Metric) metrics.Metric {
-		m.Labels = map[string]string{"instance": n.instance}
+		m.Labels = map[string]string{"ha_instance": n.instance}
 		return m
 	}
 	return append([]metrics.Metric{

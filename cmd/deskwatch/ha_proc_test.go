@@ -139,7 +139,7 @@ func diffRows(got, want []spanRow) string {
 	return fmt.Sprintf("%d rows stored, %d expected\n%s", len(got), len(want), b.String())
 }
 
-var fencedWrites = regexp.MustCompile(`(?m)^deskwatch_ha_fenced_writes_total\{instance="([a-z]+)"\} (\d+)$`)
+var fencedWrites = regexp.MustCompile(`(?m)^deskwatch_ha_fenced_writes_total\{ha_instance="([a-z]+)"\} (\d+)$`)
 
 // fenced is the child's deskwatch_ha_fenced_writes_total (-1: unread).
 func (p *proc) fenced() int {

@@ -48,7 +48,7 @@ func (h *handoverCounts) metrics(instance string) []metrics.Metric {
 	out := make([]metrics.Metric, 0, len(handoverReasons))
 	for _, r := range handoverReasons {
 		m := metrics.Counter("deskwatch_ha_handovers_total", "Times this instance stopped leading, by reason: ari_blind (handed the lease to a standby that sees ARI), lease_lost, fenced.", float64(h.of(r).Load()))
-		m.Labels = map[string]string{"instance": instance, "reason": r}
+		m.Labels = map[string]string{"ha_instance": instance, "reason": r}
 		out = append(out, m)
 	}
 	return out

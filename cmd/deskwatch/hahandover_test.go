@@ -115,7 +115,7 @@ func TestHAPausedLeaderJournalFenced(t *testing.T) {
 		t.Fatalf("the chain has %d entries after the fenced append, want none", len(es))
 	}
 	a.waitFor("the fenced append counted", func() bool {
-		m := regexp.MustCompile(`(?m)^deskwatch_ha_fenced_writes_total\{instance="a"\} (\d+)$`).FindStringSubmatch(a.metricsText())
+		m := regexp.MustCompile(`(?m)^deskwatch_ha_fenced_writes_total\{ha_instance="a"\} (\d+)$`).FindStringSubmatch(a.metricsText())
 		return m != nil && m[1] != "0"
 	})
 	bRelease()
@@ -215,7 +215,7 @@ func TestHABlindLeaderHandsOver(t *testing.T) {
 	if bl, _ := st.BlindOf(context.Background(), cut.Add(-time.Second), time.Time{}, health.SourceARI); len(bl) != 1 {
 		t.Errorf("ari blind intervals %v: want a's, closed where it opened", bl)
 	}
-	if !strings.Contains(a.metricsText(), `deskwatch_ha_handovers_total{instance="a",reason="ari_blind"} 1`) {
+	if !strings.Contains(a.metricsText(), `deskwatch_ha_handovers_total{ha_instance="a",reason="ari_blind"} 1`) {
 		t.Error("a's handover not counted")
 	}
 	var hz struct {
