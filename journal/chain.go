@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"deskwatch/internal/fence"
 	"errors"
 	"fmt"
 	"strconv"
@@ -110,7 +111,7 @@ func (j *Journal) readHead(ctx context.Context) (head, error) {
 // anything is written. HSET, ZADD and SADD maintain the other indexes.
 // Returns 1, or 0 when the head moved (the caller plans again); a fenced
 // writer gets the error FENCED <held epoch> and nothing is written.
-var scriptAppend = redis.NewScript(fenceLua + `
+var scriptAppend = redis.NewScript(fence.Lua + `
 fence(KEYS[2], ARGV[4])
 local cur = redis.call('HGET', KEYS[1], 'hash') or ''
 if cur ~= ARGV[1] then return 0 end

@@ -2,12 +2,11 @@ package journal
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"deskwatch/internal/fence"
 )
 
 // The journal's appends are fenced as the store's record writes are
@@ -16,42 +15,15 @@ import (
 // append late. P:{journal}:fence, in the chain's own slot, holds the
 // highest epoch that appended; an append of a lower epoch is refused whole.
 
-// ErrFenced is matched (errors.Is) by a *FencedError.
-var ErrFenced = errors.New("journal: fenced")
+// ErrFenced is matched (errors.Is) by a *FencedError (and by the store's:
+// both say a later leader wrote).
+var ErrFenced = fence.ErrFenced
 
 // FencedError refuses an append of a former leader: a later leader (Held)
 // has raised the journal's fence. Nothing of the refused call was written.
-type FencedError struct {
-	Epoch int64 // the writer's
-	Held  int64 // the fence's
-}
+type FencedError = fence.Error
 
-func (e *FencedError) Error() string {
-	return fmt.Sprintf("journal: append of epoch %d fenced by epoch %d", e.Epoch, e.Held)
-}
-
-// Is makes errors.Is(err, ErrFenced) true.
-func (e *FencedError) Is(target error) bool { return target == ErrFenced }
-
-// fenceLua refuses a writer older than the one key remembers (error
-// FENCED <held>) and raises key to epoch; epoch 0 is unfenced.
-const fenceLua = `
-local function fence(key, epoch)
-  epoch = tonumber(epoch)
-  if epoch == 0 then
-    return
-  end
-  local held = tonumber(redis.call('GET', key) or '0')
-  if held > epoch then
-    error({err = 'FENCED ' .. string.format('%d', held)})
-  end
-  if held < epoch then
-    redis.call('SET', key, string.format('%d', epoch))
-  end
-end
-`
-
-var scriptRaiseFence = redis.NewScript(fenceLua + `
+var scriptRaiseFence = redis.NewScript(fence.Lua + `
 fence(KEYS[1], ARGV[1])
 return 1
 `)
@@ -86,15 +58,9 @@ func (j *Journal) FencedAppends() uint64 { return j.fenced.Load() }
 // fencedErr turns a FENCED reply into a *FencedError, counted; nil for
 // any other error.
 func (j *Journal) fencedErr(err error, epoch int64) error {
-	if err == nil || !redis.HasErrorPrefix(err, "FENCED") {
+	fe := fence.FromReply(err, "journal: append", epoch)
+	if fe == nil {
 		return nil
-	}
-	fe := &FencedError{Epoch: epoch}
-	msg := err.Error()
-	if i := strings.Index(msg, "FENCED "); i >= 0 {
-		if f := strings.Fields(msg[i+len("FENCED "):]); len(f) > 0 {
-			fe.Held, _ = strconv.ParseInt(f[0], 10, 64)
-		}
 	}
 	j.fenced.Add(1)
 	return fe

@@ -1,30 +1,17 @@
 package store
 
 import (
-	"errors"
-	"fmt"
-	"strconv"
+	"deskwatch/internal/fence"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 )
 
-// ErrFenced is matched (errors.Is) by a *FencedError.
-var ErrFenced = errors.New("store: fenced")
+// ErrFenced is matched (errors.Is) by a *FencedError (and by the
+// journal's: both say a later leader wrote).
+var ErrFenced = fence.ErrFenced
 
 // FencedError refuses a write of a former leader: a later leader (Held)
 // has written there since. Nothing of the refused command was applied.
-type FencedError struct {
-	Epoch int64 // the writer's
-	Held  int64 // the fence's
-}
-
-func (e *FencedError) Error() string {
-	return fmt.Sprintf("store: write of epoch %d fenced by epoch %d", e.Epoch, e.Held)
-}
-
-// Is makes errors.Is(err, ErrFenced) true.
-func (e *FencedError) Is(target error) bool { return target == ErrFenced }
+type FencedError = fence.Error
 
 // SetEpoch makes the record writes (transitions, blind intervals,
 // heartbeats) carry epoch, the fencing token of the lease this instance
@@ -41,16 +28,9 @@ func (s *Store) FencedWrites() uint64 { return s.fenced.Load() }
 
 // fencedErr turns a script's FENCED reply into a *FencedError, counted.
 func (s *Store) fencedErr(err error) error {
-	if !redis.HasErrorPrefix(err, "FENCED") {
+	fe := fence.FromReply(err, "store: write", s.epoch.Load())
+	if fe == nil {
 		return nil
-	}
-	fe := &FencedError{Epoch: s.epoch.Load()}
-	msg := err.Error()
-	if i := strings.Index(msg, "FENCED "); i >= 0 {
-		f := strings.Fields(msg[i+len("FENCED "):])
-		if len(f) > 0 {
-			fe.Held, _ = strconv.ParseInt(f[0], 10, 64)
-		}
 	}
 	s.fenced.Add(1)
 	return fe

@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"deskwatch/internal/fence"
 	"deskwatch/spanindex"
 )
 
@@ -15,7 +16,7 @@ var luaFS embed.FS
 
 // prelude gives every script the span index (the package's own Lua, so Go
 // and Lua share one definition) and the store's helpers.
-var prelude = spanindex.Lua + `
+var prelude = spanindex.Lua + fence.Lua + `
 -- num formats an integral number without exponent, for scores and members.
 local function num(x) return string.format('%d', x) end
 -- ack removes the outbox entries given as id, score pairs in ARGV from
@@ -25,21 +26,6 @@ local function ack(outbox, first)
     if redis.call('HGET', outbox, ARGV[i]) == ARGV[i + 1] then
       redis.call('HDEL', outbox, ARGV[i])
     end
-  end
-end
--- fence refuses a write of a leader older than the one key remembers
--- (error FENCED <stored>) and raises key to epoch; epoch 0 is unfenced.
-local function fence(key, epoch)
-  epoch = tonumber(epoch)
-  if epoch == 0 then
-    return
-  end
-  local held = tonumber(redis.call('GET', key) or '0')
-  if held > epoch then
-    error({err = 'FENCED ' .. num(held)})
-  end
-  if held < epoch then
-    redis.call('SET', key, num(epoch))
   end
 end
 `
