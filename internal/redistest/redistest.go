@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -140,9 +141,21 @@ func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
-	_ = s.cmd.Process.Kill()
+	killGroup(s.cmd.Process.Pid)
 	<-s.done
 	s.cmd, s.done = nil, nil
+}
+
+// killGroup kills redis-server and the children it forked (an AOF rewrite
+// or a BGSAVE, which a SIGKILL of the server alone leaves writing into its
+// directory while the test removes it), and waits until none is left.
+func killGroup(pid int) {
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if syscall.Kill(-pid, 0) == syscall.ESRCH {
+			return
+		}
+	}
 }
 
 // Restart starts the server again on the same port (stopping it first if it
@@ -177,6 +190,7 @@ func (s *Server) start() error {
 		"--logfile", logFile,
 	)
 	cmd := exec.Command(s.path, append(args, s.extra...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group, forks included: killGroup
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -197,7 +211,7 @@ func (s *Server) start() error {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
+			killGroup(cmd.Process.Pid)
 			<-done
 			return errors.New("redis-server did not answer PING within " + startTimeout.String() + ": " + tail(logFile))
 		}
