@@ -69,12 +69,17 @@ func TestTCPComputerGoesDownAndComesBack(t *testing.T) {
 	}
 	// The verdict follows the close, and only after misses probes failed
 	// (checked below). How soon (interval × misses + timeout on a quiet
-	// machine) is only logged: a loaded machine wakes the prober late
-	// (836 ms seen against a 700 ms bound) without anything being wrong.
-	if d := down.At.Sub(closed); d < 0 {
+	// machine) is held only to four times the bound: a loaded machine
+	// wakes the prober late (836 ms seen against a 700 ms bound) without
+	// anything being wrong; BenchmarkComputerDetection measures the bound.
+	bound := interval*misses + timeout
+	switch d := down.At.Sub(closed); {
+	case d < 0:
 		t.Errorf("down dated %s before the port closed", -d)
-	} else {
-		t.Logf("down %s after the port closed (bound on a quiet machine: %s)", d, interval*misses+timeout)
+	case d > 4*bound: // a scheduler late by far more than any load explains
+		t.Errorf("down %s after the port closed, want within %s (4x slack)", d, bound)
+	default:
+		t.Logf("down %s after the port closed (bound on a quiet machine: %s)", d, bound)
 	}
 	if r, ok := p.Result("d1"); !ok || r.Alive || r.Misses < misses {
 		t.Errorf("result %+v", r)

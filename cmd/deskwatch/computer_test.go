@@ -63,12 +63,17 @@ func TestComputerTakesItsDeskDown(t *testing.T) {
 		t.Fatalf("spans %+v", spans)
 	}
 	// How soon is a timing target (interval × misses + timeout), measured
-	// by hostprobe's BenchmarkComputerDetection; here it is only logged.
+	// by hostprobe's BenchmarkComputerDetection; here it is held to twice
+	// the bound plus an interval, which a busy machine cannot explain.
 	start, _ := time.Parse(time.RFC3339Nano, spans[0].Start)
-	if d := start.Sub(closed); d < 0 {
+	const bound = 1*time.Second*2 + 500*time.Millisecond
+	switch d := start.Sub(closed); {
+	case d < 0:
 		t.Errorf("down dated %s before the computer went silent", -d)
-	} else {
-		t.Logf("down %s after the computer went silent (bound 2.5 s)", d)
+	case d > 2*bound+time.Second:
+		t.Errorf("down %s after the computer went silent, want within %s", d, bound)
+	default:
+		t.Logf("down %s after the computer went silent (bound %s)", d, bound)
 	}
 	if h.desk("op122-02").State != "up" {
 		t.Error("the other desk went down too")
